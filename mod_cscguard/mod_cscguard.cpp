@@ -1,0 +1,38 @@
+// mod_cscguard: per-location access rules for client-certificate holders.
+// This file only wires the module into httpd; see module.h for the pieces.
+#include "http_ssl.h"
+#include "module.h"
+
+#include "ap_mmn.h"
+
+#if !AP_MODULE_MAGIC_AT_LEAST(20120211, 102)
+#error "mod_cscguard needs httpd 2.4.47 or newer (ap_ssl_var_lookup in http_ssl.h)"
+#endif
+
+namespace {
+
+int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
+    cscguard::glue::create_registry(pconf);
+    return OK;
+}
+
+void register_hooks(apr_pool_t* p) {
+    ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_check_config(cscguard::glue::check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    cscguard::glue::register_providers(p);
+}
+
+}  // namespace
+
+extern "C" {
+__attribute__((visibility("default"))) module AP_MODULE_DECLARE_DATA cscguard_module = {
+    STANDARD20_MODULE_STUFF,
+    cscguard::glue::create_dir_conf,
+    cscguard::glue::merge_dir_conf,
+    nullptr,  // server config: declarations live in the per-pconf registry
+    nullptr,
+    cscguard::glue::directives,
+    register_hooks,
+    AP_MODULE_FLAG_NONE,
+};
+}

@@ -1,0 +1,89 @@
+// Declarations shared by the glue's files. Everything here is httpd-facing;
+// decisions live in policy/.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "httpd.h"
+#include "http_config.h"
+#include "http_log.h"
+
+#include "policy.h"
+#include "rules.h"
+#include "user_mode.h"
+
+extern "C" {
+extern module AP_MODULE_DECLARE_DATA cscguard_module;
+}
+
+namespace cscguard::glue {
+
+// A directive's place in the configuration, for error messages.
+std::string where(const cmd_parms* cmd);
+
+struct IssuerDecl {
+    std::shared_ptr<const Issuer> issuer;
+    std::string where;
+};
+
+struct AllowlistDecl {
+    AllowlistSource source;
+    std::string where;
+};
+
+struct RequireLine {
+    Rule* rule;  // owned by the pool of the config that holds the line
+    std::string where;
+};
+
+// What the configuration declares, for the whole server: issuer and allowlist
+// names form one namespace, wherever (server or virtual host) they are written,
+// so a Require line means the same thing in every location it reaches.
+struct Registry {
+    std::vector<IssuerDecl> issuers;
+    std::vector<AllowlistDecl> allowlists;
+    std::vector<RequireLine> pending;      // parsed before the policy existed
+    std::shared_ptr<const Policy> policy;  // built by check_config
+};
+
+// The registry of the configuration being read or served (one per pconf).
+Registry& registry();
+void create_registry(apr_pool_t* pconf);
+
+// Per-directory configuration.
+struct DirConf {
+    UserMode user;
+};
+
+void* create_dir_conf(apr_pool_t* p, char* dir);
+void* merge_dir_conf(apr_pool_t* p, void* base, void* add);
+extern const command_rec directives[];
+
+// Loads allowlists into the policy and binds every Require line; logs each
+// problem with its place and returns non-OK so configtest fails.
+int check_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+
+// Registers the cscguard-* authz providers.
+void register_providers(apr_pool_t* p);
+
+// The decoded client certificate of the request's connection, decoded once
+// per connection (again if the certificate or the policy changes). Throws
+// PolicyError when mod_ssl's certificate cannot be decoded.
+const Identity& connection_identity(request_rec* r, const Policy& policy, const char* pem);
+
+// Runs `delete` on a C++ object when its pool goes away.
+template <typename T>
+apr_status_t destroy(void* object) {
+    delete static_cast<T*>(object);
+    return APR_SUCCESS;
+}
+
+template <typename T>
+T* pool_owned(apr_pool_t* pool, T* object) {
+    apr_pool_cleanup_register(pool, object, destroy<T>, apr_pool_cleanup_null);
+    return object;
+}
+
+}  // namespace cscguard::glue

@@ -1,0 +1,113 @@
+// The `Require cscguard-*` authz providers. Each turns the request into
+// policy inputs (from mod_ssl only), asks policy/ for a verdict, and on a
+// grant sets REMOTE_USER and the CSCGUARD_* variables.
+#include "apr_strings.h"
+#include "http_request.h"
+#include "http_ssl.h"
+#include "mod_auth.h"
+#include "module.h"
+
+#include "error.h"
+
+APLOG_USE_MODULE(cscguard);
+
+namespace cscguard::glue {
+namespace {
+
+template <RuleKind Kind>
+const char* parse_require_line(cmd_parms* cmd, const char* line, const void** parsed) {
+    try {
+        Rule* rule = pool_owned(cmd->pool, new Rule(Rule::parse(Kind, line)));
+        Registry& reg = registry();
+        if (reg.policy) {
+            rule->bind(*reg.policy);  // .htaccess: read while serving
+        } else {
+            reg.pending.push_back({rule, where(cmd)});  // bound by check_config
+        }
+        *parsed = rule;
+        return nullptr;
+    } catch (const std::exception& err) {
+        return apr_pstrcat(cmd->pool, "Require ", provider_name(Kind), ": ", err.what(), nullptr);
+    }
+}
+
+void export_grant(request_rec* r, const Identity& identity, const Match& match) {
+    const auto* dconf = static_cast<const DirConf*>(ap_get_module_config(r->per_dir_config, &cscguard_module));
+    apr_table_t* env = r->subprocess_env;
+    apr_table_set(env, "CSCGUARD_SERIAL", identity.cert.serial().canonical().c_str());
+    apr_table_set(env, "CSCGUARD_ISSUER", identity.issuer.c_str());
+    apr_table_set(env, "CSCGUARD_EMAIL", match.email.c_str());
+    apr_table_set(env, "CSCGUARD_RULE", match.rule.c_str());
+    // Never overwrite a user that authentication (e.g. Basic) already set.
+    if (!r->user) {
+        if (auto user = user_name(dconf ? dconf->user : UserMode::Unset, identity, match)) {
+            r->user = apr_pstrdup(r->pool, user->c_str());
+        }
+    }
+}
+
+authz_status decide(request_rec* r, const Rule& rule) {
+    const std::shared_ptr<const Policy> policy = registry().policy;
+    conn_rec* c = r->connection;
+    const bool is_tls = ap_ssl_conn_is_ssl(c) != 0;
+    const char* verify = is_tls ? ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_VERIFY") : nullptr;
+    if (auto why = refuse_connection(is_tls, verify ? verify : "")) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "CSG0002: deny %s: %s", provider_name(rule.kind()),
+                      why->c_str());
+        return AUTHZ_DENIED;
+    }
+    const char* pem = ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_CERT");
+    if (!policy || !pem || !*pem) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CSG0004: deny %s: %s", provider_name(rule.kind()),
+                      policy ? "mod_ssl gave no SSL_CLIENT_CERT" : "no policy loaded");
+        return AUTHZ_DENIED;
+    }
+    const Identity* identity = nullptr;
+    try {
+        identity = &connection_identity(r, *policy, pem);
+    } catch (const PolicyError& err) {
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "CSG0003: deny %s: %s", provider_name(rule.kind()),
+                      err.what());
+        return AUTHZ_DENIED;
+    }
+    const Verdict verdict = evaluate(rule, *identity, *policy);
+    if (APLOG_R_IS_LEVEL(r, APLOG_INFO)) {
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s: %s %s", verdict.granted ? "CSG0001" : "CSG0002",
+                      verdict.granted ? "grant" : "deny", describe(verdict, *identity).c_str());
+    }
+    if (!verdict.granted) return AUTHZ_DENIED;
+    export_grant(r, *identity, verdict.match);
+    return AUTHZ_GRANTED;
+}
+
+// No exception may cross into httpd: anything unexpected is a 500.
+authz_status check_authorization(request_rec* r, const char*, const void* parsed) {
+    try {
+        if (!parsed) return AUTHZ_DENIED;
+        return decide(r, *static_cast<const Rule*>(parsed));
+    } catch (const std::exception& err) {
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CSG0005: internal error: %s", err.what());
+        return AUTHZ_GENERAL_ERROR;
+    }
+}
+
+template <RuleKind Kind>
+const authz_provider provider = {&check_authorization, &parse_require_line<Kind>};
+
+template <RuleKind Kind>
+void register_one(apr_pool_t* p) {
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, provider_name(Kind), AUTHZ_PROVIDER_VERSION,
+                              &provider<Kind>, AP_AUTH_INTERNAL_PER_CONF);
+}
+
+}  // namespace
+
+void register_providers(apr_pool_t* p) {
+    register_one<RuleKind::Serial>(p);
+    register_one<RuleKind::Email>(p);
+    register_one<RuleKind::Subject>(p);
+    register_one<RuleKind::Allowlist>(p);
+    register_one<RuleKind::Valid>(p);
+}
+
+}  // namespace cscguard::glue

@@ -1,0 +1,28 @@
+// Allowlist files (CSCGuardAllowlist), format v1:
+//
+//   # comment
+//   kitty:D1:D1:1C:74:9D:9C:2D:16   eager-client laptop
+//   0x0A1B                          only when exactly one issuer is declared
+//
+// One entry per line: [ISSUER:]SERIAL, then an optional free-text label. '#'
+// starts a comment, blank lines are ignored. Any bad line refuses the whole
+// file with its name and line number: a half-read allowlist is never used.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "serial_set.h"
+
+namespace cscguard {
+
+// `origin` names the file in error messages. Throws PolicyError
+// ("FILE:LINE: reason").
+SerialSet parse_allowlist(std::string_view text, const std::string& origin,
+                          const std::vector<std::string>& declared_issuers);
+
+// Reads and parses the file at `path`. Throws PolicyError.
+SerialSet load_allowlist(const std::string& path, const std::vector<std::string>& declared_issuers);
+
+}  // namespace cscguard

@@ -1,0 +1,103 @@
+#include "certificate.h"
+
+#include <cctype>
+
+#include <openssl/err.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+
+#include "error.h"
+#include "issuer.h"
+
+namespace cscguard {
+namespace {
+
+std::string object_to_oid(const ASN1_OBJECT& obj) {
+    char buf[128];
+    const int len = OBJ_obj2txt(buf, sizeof buf, &obj, 1);
+    if (len <= 0 || static_cast<std::size_t>(len) >= sizeof buf) return {};
+    return std::string(buf, static_cast<std::size_t>(len));
+}
+
+// UTF-8 text of an ASN.1 string; nullopt when it cannot be converted or hides
+// a NUL byte (the classic "good.com\0.evil.com" trick) - such a value must
+// match nothing.
+std::optional<std::string> to_utf8(const ASN1_STRING& str) {
+    unsigned char* out = nullptr;
+    const int len = ASN1_STRING_to_UTF8(&out, &str);
+    if (len < 0) {
+        ERR_clear_error();
+        return std::nullopt;
+    }
+    std::string text(reinterpret_cast<char*>(out), static_cast<std::size_t>(len));
+    OPENSSL_free(out);
+    if (text.find('\0') != std::string::npos) return std::nullopt;
+    return text;
+}
+
+}  // namespace
+
+std::string ascii_lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string attribute_oid(std::string_view name) {
+    const std::string text(name);
+    ASN1_OBJECT* obj = OBJ_txt2obj(text.c_str(), 0);
+    if (!obj) {
+        // Short names are case-sensitive in OpenSSL ("CN"); admins write "cn" too.
+        std::string upper(text);
+        for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        obj = OBJ_txt2obj(upper.c_str(), 0);
+    }
+    ERR_clear_error();
+    if (!obj) return {};
+    std::string oid = object_to_oid(*obj);
+    ASN1_OBJECT_free(obj);
+    return oid;
+}
+
+std::string ClientCertificate::common_name() const {
+    static const std::string cn_oid = attribute_oid("CN");
+    for (const auto& attr : subject_) {
+        if (attr.oid == cn_oid) return attr.value;
+    }
+    return {};
+}
+
+ClientCertificate ClientCertificate::parse(std::string_view pem) {
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    X509Ptr x509(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
+    if (!x509) throw PolicyError("client certificate is not PEM: " + drain_openssl_errors());
+
+    const ASN1_INTEGER* serial = X509_get0_serialNumber(x509.get());
+    ClientCertificate cert(std::move(x509), Serial::from_asn1(*serial));
+    X509* x = cert.x509_.get();
+
+    const X509_NAME* subject = X509_get_subject_name(x);
+    cert.subject_dn_ = name_to_string(*subject);
+    cert.issuer_dn_ = name_to_string(*X509_get_issuer_name(x));
+
+    for (int i = 0; i < X509_NAME_entry_count(subject); ++i) {
+        const X509_NAME_ENTRY* entry = X509_NAME_get_entry(subject, i);
+        auto value = to_utf8(*X509_NAME_ENTRY_get_data(entry));
+        if (!value) continue;
+        const ASN1_OBJECT* obj = X509_NAME_ENTRY_get_object(entry);
+        if (OBJ_obj2nid(obj) == NID_pkcs9_emailAddress) cert.emails_.push_back(ascii_lower(*value));
+        cert.subject_.push_back({object_to_oid(*obj), std::move(*value)});
+    }
+
+    GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(
+        X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)));
+    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+        const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans.get(), i);
+        if (name->type != GEN_EMAIL) continue;
+        if (auto value = to_utf8(*name->d.rfc822Name)) cert.emails_.push_back(ascii_lower(*value));
+    }
+    ERR_clear_error();
+    return cert;
+}
+
+}  // namespace cscguard

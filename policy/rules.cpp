@@ -1,0 +1,208 @@
+#include "rules.h"
+
+#include <cctype>
+
+#include "error.h"
+#include "words.h"
+
+namespace cscguard {
+namespace {
+
+bool valid_domain(std::string_view domain) {
+    if (domain.empty() || domain.front() == '.' || domain.back() == '.') return false;
+    char prev = 0;
+    for (char c : domain) {
+        const auto u = static_cast<unsigned char>(c);
+        if (!std::isalnum(u) && c != '-' && c != '.') return false;
+        if (c == '.' && prev == '.') return false;
+        prev = c;
+    }
+    return true;
+}
+
+bool valid_local_part(std::string_view local) {
+    if (local.empty()) return false;
+    for (char c : local) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u <= ' ' || u >= 0x7f || c == '@' || c == '*') return false;
+    }
+    return true;
+}
+
+std::string_view domain_of(std::string_view address) {
+    const std::size_t at = address.rfind('@');
+    return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
+}
+
+void parse_email(std::string_view word, std::unordered_set<std::string>& addresses,
+                 std::unordered_set<std::string>& domains) {
+    const std::string lower = ascii_lower(word);
+    if (lower.rfind("*@", 0) == 0) {
+        const std::string domain = lower.substr(2);
+        if (!valid_domain(domain)) throw PolicyError("'" + std::string(word) + "': '" + domain + "' is not a mail domain");
+        domains.insert(domain);
+        return;
+    }
+    const std::size_t at = lower.find('@');
+    if (at == std::string::npos || lower.find('@', at + 1) != std::string::npos) {
+        throw PolicyError("'" + std::string(word) + "' is not an e-mail address (want user@domain or *@domain)");
+    }
+    if (!valid_local_part(std::string_view(lower).substr(0, at)) ||
+        !valid_domain(std::string_view(lower).substr(at + 1))) {
+        throw PolicyError("'" + std::string(word) + "' is not an e-mail address (want user@domain or *@domain)");
+    }
+    addresses.insert(lower);
+}
+
+SubjectAttribute parse_subject(std::string_view word) {
+    const std::size_t eq = word.find('=');
+    if (eq == std::string_view::npos || eq == 0) {
+        throw PolicyError("'" + std::string(word) + "' is not ATTR=VALUE (e.g. CN=eager-client)");
+    }
+    const std::string_view attr = word.substr(0, eq);
+    const std::string oid = attribute_oid(attr);
+    if (oid.empty()) {
+        throw PolicyError("unknown subject attribute '" + std::string(attr) +
+                          "' (use CN, O, OU, C, L, ST, emailAddress, UID, DC or a dotted OID)");
+    }
+    if (eq + 1 == word.size()) throw PolicyError("'" + std::string(word) + "' has an empty value");
+    return {oid, std::string(word.substr(eq + 1))};
+}
+
+bool valid_allowlist_name(std::string_view name) {
+    if (name.empty()) return false;
+    for (char c : name) {
+        const auto u = static_cast<unsigned char>(c);
+        if (!std::isalnum(u) && c != '.' && c != '_' && c != '-') return false;
+    }
+    return true;
+}
+
+}  // namespace
+
+const char* provider_name(RuleKind kind) {
+    switch (kind) {
+        case RuleKind::Serial: return "cscguard-serial";
+        case RuleKind::Email: return "cscguard-email";
+        case RuleKind::Subject: return "cscguard-subject";
+        case RuleKind::Allowlist: return "cscguard-allowlist";
+        case RuleKind::Valid: return "cscguard-valid";
+    }
+    return "cscguard-?";
+}
+
+Rule Rule::parse(RuleKind kind, std::string_view line) {
+    Rule rule(kind);
+    const std::vector<std::string> words = split_words(line);
+    if (kind == RuleKind::Valid) {
+        if (!words.empty()) throw PolicyError("cscguard-valid takes no arguments");
+        return rule;
+    }
+    if (words.empty()) {
+        throw PolicyError(std::string(provider_name(kind)) + " needs at least one argument");
+    }
+    for (const std::string& word : words) {
+        switch (kind) {
+            case RuleKind::Serial: rule.serial_entries_.push_back(parse_serial_entry(word)); break;
+            case RuleKind::Email: parse_email(word, rule.addresses_, rule.domains_); break;
+            case RuleKind::Subject: rule.subject_.push_back(parse_subject(word)); break;
+            case RuleKind::Allowlist:
+                if (!valid_allowlist_name(word)) throw PolicyError("'" + word + "' is not an allowlist name");
+                rule.allowlists_.push_back(word);
+                break;
+            case RuleKind::Valid: break;
+        }
+    }
+    return rule;
+}
+
+void Rule::bind(const Policy& policy) {
+    if (policy.issuers().empty()) {
+        throw PolicyError(std::string(provider_name(kind_)) +
+                          " needs at least one CSCGuardIssuer declared for this server");
+    }
+    const std::vector<std::string> declared = policy.issuer_names();
+    serials_ = SerialSet();
+    for (const SerialEntry& entry : serial_entries_) serials_.insert(resolve_issuer(entry, declared), entry.serial);
+    for (const std::string& name : allowlists_) {
+        if (!policy.find_allowlist(name)) {
+            throw PolicyError("unknown allowlist '" + name + "' (declare it with CSCGuardAllowlist)");
+        }
+    }
+}
+
+std::optional<Match> Rule::match(const Identity& identity, const Policy& policy) const {
+    const ClientCertificate& cert = identity.cert;
+    // Built only on a match: a miss costs no allocation.
+    auto matched = [&](std::string detail = {}, const std::string* email = nullptr) {
+        std::string rule = provider_name(kind_);
+        if (!detail.empty()) rule += " " + detail;
+        if (!email && !cert.emails().empty()) email = &cert.emails().front();
+        return Match{std::move(rule), email ? *email : std::string()};
+    };
+    switch (kind_) {
+        case RuleKind::Serial:
+            if (serials_.contains(identity.issuer, cert.serial())) return matched();
+            return std::nullopt;
+        case RuleKind::Email:
+            for (const std::string& email : cert.emails()) {
+                if (addresses_.count(email) || domains_.count(std::string(domain_of(email)))) {
+                    return matched({}, &email);
+                }
+            }
+            return std::nullopt;
+        case RuleKind::Subject:
+            for (const SubjectAttribute& want : subject_) {
+                for (const SubjectAttribute& have : cert.subject()) {
+                    if (have.oid == want.oid && have.value == want.value) return matched();
+                }
+            }
+            return std::nullopt;
+        case RuleKind::Allowlist:
+            for (const std::string& name : allowlists_) {
+                const SerialSet* list = policy.find_allowlist(name);
+                if (list && list->contains(identity.issuer, cert.serial())) {
+                    return matched(name);
+                }
+            }
+            return std::nullopt;
+        case RuleKind::Valid:
+            return matched();
+    }
+    return std::nullopt;
+}
+
+std::optional<std::string> refuse_connection(bool is_tls, std::string_view client_verify) {
+    if (!is_tls) return std::string("not a TLS connection");
+    if (client_verify != "SUCCESS") {
+        return "no verified client certificate (SSL_CLIENT_VERIFY=" +
+               std::string(client_verify.empty() ? "unset" : client_verify) + ")";
+    }
+    return std::nullopt;
+}
+
+Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& policy) {
+    Verdict verdict;
+    verdict.rule = provider_name(rule.kind());
+    if (identity.issuer.empty()) {
+        verdict.unknown_issuer = true;
+        return verdict;
+    }
+    if (auto match = rule.match(identity, policy)) {
+        verdict.granted = true;
+        verdict.match = std::move(*match);
+    }
+    return verdict;
+}
+
+std::string describe(const Verdict& verdict, const Identity& identity) {
+    const ClientCertificate& cert = identity.cert;
+    if (verdict.unknown_issuer) {
+        return "serial " + cert.serial().canonical() + " (" + cert.subject_dn() +
+               ") was not issued by a declared CSCGuardIssuer (issuer " + cert.issuer_dn() + ")";
+    }
+    const std::string who = identity.issuer + ":" + cert.serial().canonical() + " (" + cert.subject_dn() + ")";
+    return verdict.granted ? who + " matched " + verdict.match.rule : who + " did not match " + verdict.rule;
+}
+
+}  // namespace cscguard

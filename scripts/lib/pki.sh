@@ -1,0 +1,94 @@
+# Small PKI built with the openssl command line, for the demo and the
+# integration tests (independent of our own code, so it can catch our bugs).
+# Source this file; every function writes NAME.crt and NAME.key into $PKI_DIR.
+#
+#   pki_ca        NAME SUBJECT                      a CA (a new P-256 key each time)
+#   pki_server    NAME CA HOST                      a server certificate for HOST
+#   pki_client    NAME CA SUBJECT SERIAL [SAN]      a client certificate, SERIAL as 0x... hex
+#   pki_forged    NAME SUBJECT SERIAL               a self-signed client certificate
+#
+# Keys are P-256; certificates carry SKI/AKI like any real CA's.
+
+: "${PKI_DIR:?set PKI_DIR before sourcing pki.sh}"
+mkdir -p "$PKI_DIR"
+# ext.cnf reads the SAN from $PKI_SAN; openssl wants it set even where unused.
+export PKI_SAN=DNS:unused.invalid
+
+_pki_ext() {  # the extension sections every signing step picks from
+  cat >"$PKI_DIR/ext.cnf" <<'CNF'
+[ req ]
+distinguished_name = dn
+[ dn ]
+[ ca ]
+basicConstraints = critical, CA:TRUE
+keyUsage = critical, keyCertSign, cRLSign
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid:always
+[ client ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+[ client_san ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = $ENV::PKI_SAN
+[ server ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+subjectAltName = $ENV::PKI_SAN
+CNF
+}
+
+_pki_ext
+
+_pki_key() {
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI_DIR/$1.key" 2>/dev/null
+  chmod 0644 "$PKI_DIR/$1.key"  # test fixtures: readable by httpd's unprivileged children
+}
+
+pki_ca() {
+  local name=$1 subject=$2
+  _pki_key "$name"
+  openssl req -x509 -new -key "$PKI_DIR/$name.key" -subj "$subject" -days 3650 -sha256 \
+    -config "$PKI_DIR/ext.cnf" -extensions ca -out "$PKI_DIR/$name.crt"
+}
+
+_pki_sign() {  # NAME CA SUBJECT SERIAL SECTION
+  local name=$1 ca=$2 subject=$3 serial=$4 section=$5
+  _pki_key "$name"
+  openssl req -new -key "$PKI_DIR/$name.key" -subj "$subject" -config "$PKI_DIR/ext.cnf" \
+    -out "$PKI_DIR/$name.csr"
+  openssl x509 -req -in "$PKI_DIR/$name.csr" -CA "$PKI_DIR/$ca.crt" -CAkey "$PKI_DIR/$ca.key" \
+    -set_serial "$serial" -days 365 -sha256 -extfile "$PKI_DIR/ext.cnf" -extensions "$section" \
+    -out "$PKI_DIR/$name.crt" 2>/dev/null
+  rm -f "$PKI_DIR/$name.csr"
+}
+
+pki_server() {
+  local name=$1 ca=$2 host=$3
+  PKI_SAN="DNS:$host,IP:127.0.0.1,IP:::1" _pki_sign "$name" "$ca" "/CN=$host" "0x$(openssl rand -hex 16)" server
+}
+
+pki_client() {
+  local name=$1 ca=$2 subject=$3 serial=$4 san=${5:-}
+  if [ -n "$san" ]; then
+    PKI_SAN=$san _pki_sign "$name" "$ca" "$subject" "$serial" client_san
+  else
+    _pki_sign "$name" "$ca" "$subject" "$serial" client
+  fi
+}
+
+pki_forged() {
+  local name=$1 subject=$2 serial=$3
+  _pki_key "$name"
+  openssl req -x509 -new -key "$PKI_DIR/$name.key" -subj "$subject" -set_serial "$serial" -days 365 \
+    -sha256 -config "$PKI_DIR/ext.cnf" -extensions client -out "$PKI_DIR/$name.crt"
+}
