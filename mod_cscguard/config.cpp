@@ -49,7 +49,7 @@ const char* set_issuer(cmd_parms* cmd, void*, const char* name, const char* file
 const char* set_allowlist(cmd_parms* cmd, void*, const char* name, const char* file) {
     return directive(cmd, [&] {
         Registry& reg = registry();
-        check_issuer_name(name);  // allowlist names follow the same rule
+        check_name("allowlist", name);
         for (const auto& decl : reg.allowlists) {
             if (decl.source.name == name) {
                 throw PolicyError(std::string("allowlist '") + name + "' is already declared at " + decl.where);

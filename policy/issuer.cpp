@@ -22,7 +22,7 @@ std::vector<X509Ptr> read_certificates(BIO& bio) {
 
 }  // namespace
 
-bool is_valid_issuer_name(std::string_view name) {
+bool is_valid_name(std::string_view name) {
     if (name.empty() || !std::isalpha(static_cast<unsigned char>(name.front()))) return false;
     bool all_hex = true;
     for (char c : name) {
@@ -33,10 +33,10 @@ bool is_valid_issuer_name(std::string_view name) {
     return !(all_hex && name.size() <= 2);
 }
 
-void check_issuer_name(std::string_view name) {
-    if (!is_valid_issuer_name(name)) {
-        throw PolicyError("'" + std::string(name) +
-                          "' is not a valid issuer name: use a letter first, then letters, "
+void check_name(std::string_view what, std::string_view name) {
+    if (!is_valid_name(name)) {
+        throw PolicyError("'" + std::string(name) + "' is not a valid " + std::string(what) +
+                          " name: use a letter first, then letters, "
                           "digits, '.', '_' or '-' (and not a 1-2 digit hex group like 'ab')");
     }
 }
@@ -58,7 +58,7 @@ Issuer::Issuer(std::string name, std::string path, X509Ptr cert)
 
 std::shared_ptr<const Issuer> Issuer::from_pem(std::string name, std::string_view pem,
                                                std::string origin) {
-    check_issuer_name(name);
+    check_name("issuer", name);
     BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     if (!bio) throw PolicyError(origin + ": out of memory");
     std::vector<X509Ptr> certs = read_certificates(*bio);

@@ -41,13 +41,15 @@ private:
     X509Ptr cert_;
 };
 
-// Issuer names are the prefix of ISSUER:SERIAL entries, so they must not be
-// mistaken for a serial: a letter first, then letters, digits, '.', '_', '-',
-// and never a one- or two-digit hex group such as "ab".
-bool is_valid_issuer_name(std::string_view name);
+// Issuer and allowlist names. Issuer names are the prefix of ISSUER:SERIAL
+// entries, so they must not be mistaken for a serial: a letter first, then
+// letters, digits, '.', '_', '-', and never a one- or two-digit hex group
+// such as "ab". Allowlist names follow the same rule, so one rule is learnt.
+bool is_valid_name(std::string_view name);
 
-// Throws PolicyError explaining the naming rule when `name` breaks it.
-void check_issuer_name(std::string_view name);
+// Throws PolicyError explaining the naming rule when `name` breaks it;
+// `what` is "issuer" or "allowlist".
+void check_name(std::string_view what, std::string_view name);
 
 // RFC 2253 text of a name, UTF-8 kept as mod_ssl prints SSL_CLIENT_S_DN.
 std::string name_to_string(const X509_NAME& name);

@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "error.h"
+#include "issuer.h"
 #include "words.h"
 
 namespace cscguard {
@@ -69,15 +70,6 @@ SubjectAttribute parse_subject(std::string_view word) {
     return {oid, std::string(word.substr(eq + 1))};
 }
 
-bool valid_allowlist_name(std::string_view name) {
-    if (name.empty()) return false;
-    for (char c : name) {
-        const auto u = static_cast<unsigned char>(c);
-        if (!std::isalnum(u) && c != '.' && c != '_' && c != '-') return false;
-    }
-    return true;
-}
-
 }  // namespace
 
 const char* provider_name(RuleKind kind) {
@@ -107,7 +99,7 @@ Rule Rule::parse(RuleKind kind, std::string_view line) {
             case RuleKind::Email: parse_email(word, rule.addresses_, rule.domains_); break;
             case RuleKind::Subject: rule.subject_.push_back(parse_subject(word)); break;
             case RuleKind::Allowlist:
-                if (!valid_allowlist_name(word)) throw PolicyError("'" + word + "' is not an allowlist name");
+                check_name("allowlist", word);
                 rule.allowlists_.push_back(word);
                 break;
             case RuleKind::Valid: break;

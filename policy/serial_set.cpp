@@ -20,7 +20,7 @@ bool SerialSet::contains(const std::string& issuer, const Serial& serial) const 
 
 SerialEntry parse_serial_entry(std::string_view text) {
     const std::size_t colon = text.find(':');
-    if (colon != std::string_view::npos && is_valid_issuer_name(text.substr(0, colon))) {
+    if (colon != std::string_view::npos && is_valid_name(text.substr(0, colon))) {
         return {std::string(text.substr(0, colon)), Serial::parse(text.substr(colon + 1))};
     }
     return {std::nullopt, Serial::parse(text)};

@@ -1,0 +1,108 @@
+#include "allowlist.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "error.h"
+
+namespace cscguard {
+namespace {
+
+const std::vector<std::string> kOne{"kitty"};
+const std::vector<std::string> kTwo{"kitty", "acme"};
+
+std::string error_of(std::string_view text, const std::vector<std::string>& issuers) {
+    try {
+        parse_allowlist(text, "partners.list", issuers);
+    } catch (const PolicyError& err) {
+        return err.what();
+    }
+    return "(no error)";
+}
+
+TEST(Allowlist, EntriesCommentsLabelsAndBlankLines) {
+    const SerialSet set = parse_allowlist(
+        "# partners\n"
+        "\n"
+        "kitty:D1:D1:1C:74:9D:9C:2D:16   eager-client laptop  # since 2026\n"
+        "  acme:0x0A1B\tAcme API\n"
+        "kitty:80\r\n"  // CRLF files from Windows editors
+        "   # indented comment\n"
+        "kitty:00:80",  // duplicate of the line above, no final newline
+        "partners.list", kTwo);
+    EXPECT_EQ(set.size(), 3u);
+    EXPECT_TRUE(set.contains("kitty", Serial::parse("d1d11c749d9c2d16")));
+    EXPECT_TRUE(set.contains("acme", Serial::parse("A1B")));
+    EXPECT_TRUE(set.contains("kitty", Serial::parse("80")));
+}
+
+TEST(Allowlist, EntriesAreBoundToTheirIssuer) {
+    const SerialSet set = parse_allowlist("kitty:1D1D\n", "x", kTwo);
+    EXPECT_TRUE(set.contains("kitty", Serial::parse("1D1D")));
+    EXPECT_FALSE(set.contains("acme", Serial::parse("1D1D")));
+}
+
+TEST(Allowlist, BareSerialsBelongToTheOnlyIssuer) {
+    const SerialSet set = parse_allowlist("d1:d1:1c\n0A1B label\n", "x", kOne);
+    EXPECT_TRUE(set.contains("kitty", Serial::parse("D1D11C")));
+    EXPECT_TRUE(set.contains("kitty", Serial::parse("A1B")));
+}
+
+TEST(Allowlist, EmptyFileIsAnEmptyList) {
+    EXPECT_EQ(parse_allowlist("", "x", kOne).size(), 0u);
+    EXPECT_EQ(parse_allowlist("# nothing yet\n\n", "x", kOne).size(), 0u);
+}
+
+struct BadFile {
+    const char* text;
+    std::vector<std::string> issuers;
+    const char* message;
+};
+
+void PrintTo(const BadFile& f, std::ostream* os) { *os << f.message; }
+
+class AllowlistError : public ::testing::TestWithParam<BadFile> {};
+
+TEST_P(AllowlistError, NamesFileLineAndReason) {
+    EXPECT_EQ(error_of(GetParam().text, GetParam().issuers), GetParam().message);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryError, AllowlistError,
+    ::testing::Values(
+        BadFile{"kitty:01\nkitty:zz\n", kTwo,
+                "partners.list:2: 'zz' is not a serial number: 'z' at position 1 is not a hexadecimal digit"},
+        BadFile{"\n\nnobody:01\n", kTwo,
+                "partners.list:3: unknown issuer 'nobody' (declared with CSCGuardIssuer: kitty, acme)"},
+        BadFile{"01\n", kTwo,
+                "partners.list:1: serial 1 has no issuer, but 2 issuers are declared (kitty, acme): write "
+                "ISSUER:SERIAL"},
+        BadFile{"01\n", {},
+                "partners.list:1: serial 1 has no issuer, but 0 issuers are declared (none): write ISSUER:SERIAL"},
+        BadFile{"kitty:\n", kOne, "partners.list:1: '' is not a serial number: no hexadecimal digits"},
+        BadFile{"eager-client 1D1D\n", kOne,
+                "partners.list:1: 'eager-client' is not a serial number: 'g' at position 3 is not a hexadecimal "
+                "digit"},
+        BadFile{"kitty:1D1D;\n", kOne,
+                "partners.list:1: '1D1D;' is not a serial number: ';' at position 5 is not a hexadecimal digit"}));
+
+TEST(Allowlist, NulByteInTheMiddleOfAFile) {
+    const std::string text("01\n02\0\n", 7);
+    EXPECT_EQ(error_of(text, kOne), "partners.list:2: NUL byte in line");
+}
+
+TEST(Allowlist, LoadsFilesAndNamesMissingOnes) {
+    const std::string path = ::testing::TempDir() + "/allow.list";
+    std::ofstream(path) << "kitty:01\n";
+    EXPECT_TRUE(load_allowlist(path, kOne).contains("kitty", Serial::parse("1")));
+    try {
+        load_allowlist(path + ".missing", kOne);
+        FAIL();
+    } catch (const PolicyError& err) {
+        EXPECT_EQ(std::string(err.what()), path + ".missing: cannot read allowlist: No such file or directory");
+    }
+}
+
+}  // namespace
+}  // namespace cscguard

@@ -1,0 +1,71 @@
+#include "certificate.h"
+
+#include <gtest/gtest.h>
+#include <openssl/err.h>
+
+#include "error.h"
+#include "test_pki.h"
+
+namespace cscguard {
+namespace {
+
+using testing::TestCa;
+using Strings = std::vector<std::string>;
+
+TEST(ClientCertificate, EmailsFromSubjectAndSanLowercased) {
+    TestCa ca("kitty-ca");
+    const auto cert = ClientCertificate::parse(ca.issue(
+        {{{"CN", "eager-client"}, {"emailAddress", "Eager@Kitty.Example"}}, "1D", {"A@Partner.example", "b@other.example"}}));
+    EXPECT_EQ(cert.emails(), (Strings{"eager@kitty.example", "a@partner.example", "b@other.example"}));
+}
+
+TEST(ClientCertificate, SubjectAttributesSerialAndNames) {
+    TestCa ca("kitty-ca");
+    const auto cert = ClientCertificate::parse(
+        ca.issue({{{"C", "DE"}, {"O", "Acme Corp"}, {"OU", "R&D"}, {"OU", "Ops"}, {"CN", "eager-client"}}, "80AB"}));
+    EXPECT_EQ(cert.serial().canonical(), "80AB");
+    EXPECT_EQ(cert.common_name(), "eager-client");
+    EXPECT_EQ(cert.subject_dn(), "CN=eager-client,OU=Ops,OU=R&D,O=Acme Corp,C=DE");
+    EXPECT_EQ(cert.issuer_dn(), "O=Test CAs,CN=kitty-ca");
+    ASSERT_EQ(cert.subject().size(), 5u);
+    EXPECT_EQ(cert.subject()[1].oid, attribute_oid("O"));
+    EXPECT_EQ(cert.subject()[1].value, "Acme Corp");
+    EXPECT_TRUE(cert.emails().empty());
+}
+
+TEST(ClientCertificate, Utf8ValuesStayUtf8) {
+    TestCa ca("kitty-ca");
+    const auto cert = ClientCertificate::parse(ca.issue({{{"CN", "Jürgen Müller"}}, "01"}));
+    EXPECT_EQ(cert.common_name(), "Jürgen Müller");
+    EXPECT_EQ(cert.subject_dn(), "CN=Jürgen Müller");
+}
+
+TEST(ClientCertificate, ValueWithEmbeddedNulMatchesNothing) {
+    TestCa ca("kitty-ca");
+    const std::string evil("boss@kitty.example\0.evil.example", 32);
+    const auto cert = ClientCertificate::parse(ca.issue({{{"CN", "x"}, {"emailAddress", evil}}, "01"}));
+    EXPECT_TRUE(cert.emails().empty());
+}
+
+TEST(ClientCertificate, NoCnGivesEmpty) {
+    TestCa ca("kitty-ca");
+    EXPECT_EQ(ClientCertificate::parse(ca.issue({{{"O", "x"}}, "01"})).common_name(), "");
+}
+
+TEST(ClientCertificate, GarbageIsAnError) {
+    EXPECT_THROW(ClientCertificate::parse("not a certificate"), PolicyError);
+    EXPECT_THROW(ClientCertificate::parse(""), PolicyError);
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+TEST(AttributeOid, ShortLongLowercaseAndDotted) {
+    EXPECT_EQ(attribute_oid("CN"), "2.5.4.3");
+    EXPECT_EQ(attribute_oid("cn"), "2.5.4.3");
+    EXPECT_EQ(attribute_oid("commonName"), "2.5.4.3");
+    EXPECT_EQ(attribute_oid("2.5.4.3"), "2.5.4.3");
+    EXPECT_EQ(attribute_oid("emailAddress"), "1.2.840.113549.1.9.1");
+    EXPECT_EQ(attribute_oid("NoSuchThing"), "");
+}
+
+}  // namespace
+}  // namespace cscguard

@@ -1,0 +1,45 @@
+// Builds certificates in memory for unit tests (libcrypto directly), so
+// each test states exactly the certificate it needs.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "openssl_ptr.h"
+
+namespace cscguard::testing {
+
+struct KeyPair {
+    EvpPkeyPtr key;
+};
+
+struct CertSpec {
+    std::vector<std::pair<std::string, std::string>> subject;  // {"CN", "eager"}
+    std::string serial_hex = "01";                               // "-01" for negative
+    std::vector<std::string> san_emails;
+    bool is_ca = false;
+};
+
+class TestCa {
+public:
+    // A CA with a fresh P-256 key; two CAs with the same subject differ by key.
+    explicit TestCa(const std::string& common_name);
+
+    std::string pem() const;
+    X509& cert() const { return *cert_; }
+
+    // A certificate signed by this CA; issuer name and AKI set as a CA would.
+    std::string issue(const CertSpec& spec) const;
+
+private:
+    EvpPkeyPtr key_;
+    X509Ptr cert_;
+};
+
+// A self-signed certificate (what a forger presents with optional_no_ca).
+std::string self_signed(const CertSpec& spec);
+
+std::string to_pem(X509& cert);
+
+}  // namespace cscguard::testing
