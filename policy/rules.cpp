@@ -86,11 +86,7 @@ const char* provider_name(RuleKind kind) {
 Rule Rule::parse(RuleKind kind, std::string_view line) {
     Rule rule(kind);
     const std::vector<std::string> words = split_words(line);
-    if (kind == RuleKind::Valid) {
-        if (!words.empty()) throw PolicyError("cscguard-valid takes no arguments");
-        return rule;
-    }
-    if (words.empty()) {
+    if (words.empty() && kind != RuleKind::Valid) {
         throw PolicyError(std::string(provider_name(kind)) + " needs at least one argument");
     }
     for (const std::string& word : words) {
@@ -102,7 +98,10 @@ Rule Rule::parse(RuleKind kind, std::string_view line) {
                 check_name("allowlist", word);
                 rule.allowlists_.push_back(word);
                 break;
-            case RuleKind::Valid: break;
+            case RuleKind::Valid:
+                check_name("issuer", word);
+                rule.valid_issuers_.push_back(word);
+                break;
         }
     }
     return rule;
@@ -116,6 +115,11 @@ void Rule::bind(const Policy& policy) {
     const std::vector<std::string> declared = policy.issuer_names();
     serials_ = SerialSet();
     for (const SerialEntry& entry : serial_entries_) serials_.insert(resolve_issuer(entry, declared), entry.serial);
+    for (const std::string& name : valid_issuers_) {
+        if (!policy.find_issuer(name)) {
+            throw PolicyError("unknown issuer '" + name + "' (declare it with CSCGuardIssuer)");
+        }
+    }
     for (const std::string& name : allowlists_) {
         if (!policy.find_allowlist(name)) {
             throw PolicyError("unknown allowlist '" + name + "' (declare it with CSCGuardAllowlist)");
@@ -159,7 +163,11 @@ std::optional<Match> Rule::match(const Identity& identity, const Policy& policy)
             }
             return std::nullopt;
         case RuleKind::Valid:
-            return matched();
+            if (valid_issuers_.empty()) return matched();
+            for (const std::string& name : valid_issuers_) {
+                if (name == identity.issuer) return matched(name);
+            }
+            return std::nullopt;
     }
     return std::nullopt;
 }

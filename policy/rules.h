@@ -52,6 +52,7 @@ private:
     std::unordered_set<std::string> domains_;
     std::vector<SubjectAttribute> subject_;
     std::vector<std::string> allowlists_;
+    std::vector<std::string> valid_issuers_;  // cscguard-valid ISSUER...: only these
 };
 
 // The outcome of one Require line for one request.

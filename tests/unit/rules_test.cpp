@@ -129,6 +129,17 @@ TEST_F(Rules, ValidGrantsAnyDeclaredIssuer) {
     EXPECT_TRUE(grants(RuleKind::Valid, "", id(acme, {{{"CN", "a"}}, "01"})));
 }
 
+TEST_F(Rules, ValidCanBeLimitedToIssuers) {
+    const Identity k = id(kitty, {{{"CN", "a"}}, "01"});
+    const Identity a = id(acme, {{{"CN", "a"}}, "01"});
+    EXPECT_TRUE(grants(RuleKind::Valid, "kitty", k));
+    EXPECT_FALSE(grants(RuleKind::Valid, "kitty", a));
+    EXPECT_TRUE(grants(RuleKind::Valid, "kitty acme", a));
+    EXPECT_EQ(decide(RuleKind::Valid, "acme", a).match.rule, "cscguard-valid acme");
+    Rule unknown = Rule::parse(RuleKind::Valid, "nobody");
+    EXPECT_THROW(unknown.bind(*policy), PolicyError);
+}
+
 TEST_F(Rules, NothingBindsWithoutIssuers) {
     Policy empty({}, {});
     Rule rule = Rule::parse(RuleKind::Valid, "");
@@ -171,7 +182,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadLine{RuleKind::Subject, "O=\"Acme Corp", "unterminated \" quote"},
         BadLine{RuleKind::Allowlist, "", "cscguard-allowlist needs at least one argument"},
         BadLine{RuleKind::Allowlist, "a/b", "'a/b' is not a valid allowlist name: use a letter first, then letters, digits, '.', '_' or '-' (and not a 1-2 digit hex group like 'ab')"},
-        BadLine{RuleKind::Valid, "kitty", "cscguard-valid takes no arguments"}));
+        BadLine{RuleKind::Valid, "kitty:01", "'kitty:01' is not a valid issuer name: use a letter first, then letters, digits, '.', '_' or '-' (and not a 1-2 digit hex group like 'ab')"}));
 
 TEST(RefuseConnection, OnlyVerifiedTlsPasses) {
     EXPECT_EQ(refuse_connection(false, "SUCCESS"), "not a TLS connection");

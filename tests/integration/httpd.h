@@ -1,0 +1,68 @@
+// Starts and stops a real Apache httpd with mod_ssl and mod_cscguard for the
+// integration tests: a private directory, free loopback ports, a generated
+// configuration, and a check of its error log.
+#pragma once
+
+#include <string>
+#include <sys/types.h>
+#include <vector>
+
+namespace it {
+
+// The openssl-built PKI of make_pki.sh, made once per test process.
+const std::string& pki_dir();
+std::string pki(const std::string& file);
+
+// A loopback TCP port nobody listens on right now.
+int free_port();
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& text);
+
+// Placeholders in configuration text: {DIR} (the server's directory), {PKI},
+// {MODULES} (httpd's module directory), {HTTPS} (a TLS vhost with
+// SSLVerifyClient optional), {NOCA} (TLS with optional_no_ca), {HTTP} (plain).
+class Httpd {
+public:
+    // `site` follows a base configuration that loads the modules, sets the
+    // logs (LogLevel info for cscguard) and listens on the three ports.
+    explicit Httpd(std::string site, std::string mpm = "event");
+    ~Httpd();
+    Httpd(const Httpd&) = delete;
+    Httpd& operator=(const Httpd&) = delete;
+
+    // Starts httpd and waits until every port answers. Throws
+    // std::runtime_error with the error log when it does not come up.
+    void start();
+    void stop();
+
+    const std::string& dir() const { return dir_; }
+    int https_port() const { return https_; }
+    int noca_port() const { return noca_; }
+    int http_port() const { return http_; }
+    std::string error_log() const;
+
+    // Error-log lines at warn level or worse, from byte `from` on, that
+    // contain none of `expected` (tags like "AH01630" or "CSG0003").
+    std::vector<std::string> unexpected_log_lines(std::size_t from, const std::vector<std::string>& expected) const;
+
+    // Runs `apache2 -t` on this configuration: exit status and all output.
+    struct ConfigTest {
+        int status;
+        std::string output;
+    };
+    ConfigTest configtest();
+
+    std::string config_path() const { return dir_ + "/httpd.conf"; }
+
+private:
+    void pick_ports_and_write_config();
+
+    std::string site_;
+    std::string mpm_;
+    std::string dir_;
+    int https_ = 0, noca_ = 0, http_ = 0;
+    pid_t pid_ = -1;
+};
+
+}  // namespace it
