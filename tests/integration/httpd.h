@@ -9,7 +9,8 @@
 
 namespace it {
 
-// The openssl-built PKI of make_pki.sh, made once per test process.
+// The openssl-built PKI of make_pki.sh: $CSCGUARD_IT_PKI when ctest made it
+// already, else made once for this process.
 const std::string& pki_dir();
 std::string pki(const std::string& file);
 

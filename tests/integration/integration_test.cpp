@@ -1,6 +1,8 @@
 // Real httpd + mod_ssl + mod_cscguard, real TLS requests with client
 // certificates built by the openssl command line (make_pki.sh).
+#include <chrono>
 #include <memory>
+#include <thread>
 
 #include <gtest/gtest.h>
 
@@ -285,8 +287,14 @@ TEST_F(Site, DecisionsAreLoggedAtInfoWithOurTags) {
 
 TEST_F(Site, AccessLogShowsTheUser) {
     get("/serial", "eager");
-    EXPECT_NE(read_file(server->dir() + "/access.log").find("127.0.0.1 kitty:1D1D1C749D9C2D16 \"GET /serial/"),
-              std::string::npos);
+    // httpd writes the access log after the response has gone out.
+    const std::string line = "127.0.0.1 kitty:1D1D1C749D9C2D16 \"GET /serial/";
+    std::string log;
+    for (int i = 0; i < 100 && log.find(line) == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        log = read_file(server->dir() + "/access.log");
+    }
+    EXPECT_NE(log.find(line), std::string::npos) << log;
 }
 
 }  // namespace
