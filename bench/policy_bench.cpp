@@ -1,0 +1,102 @@
+// What one authorization costs in policy/, and whether it grows with the
+// size of the allowlist (it must not: lookups are hashed).
+#include <benchmark/benchmark.h>
+
+#include <fstream>
+#include <memory>
+#include <random>
+
+#include "allowlist.h"
+#include "policy.h"
+#include "rules.h"
+#include "test_pki.h"
+
+namespace {
+
+using namespace cscguard;
+
+std::string random_serial(std::mt19937_64& rng) {
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%016llX%016llX", static_cast<unsigned long long>(rng() >> 1),
+                  static_cast<unsigned long long>(rng()));
+    return buf;
+}
+
+// An allowlist file of `n` random kitty serials plus the one we look up.
+std::string write_allowlist(std::size_t n, const std::string& member) {
+    const std::string path = "/tmp/cscguard-bench-" + std::to_string(n) + ".list";
+    std::ofstream out(path);
+    std::mt19937_64 rng(n);
+    for (std::size_t i = 0; i < n; ++i) out << "kitty:" << random_serial(rng) << " user" << i << "\n";
+    out << "kitty:" << member << "\n";
+    return path;
+}
+
+struct World {
+    testing::TestCa ca{"kitty-ca"};
+    std::string pem = ca.issue({{{"CN", "eager-client"}, {"emailAddress", "eager@kitty.example"}}, "1D1D1C749D9C2D16"});
+};
+
+World& world() {
+    static World w;
+    return w;
+}
+
+// Request-path cost of `Require cscguard-allowlist` against N entries, for a
+// listed and an unlisted certificate (the connection's identity is cached).
+void BM_AllowlistDecision(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const std::string path = write_allowlist(n, state.range(1) ? "1D1D1C749D9C2D16" : "01");
+    Policy policy({Issuer::from_pem("kitty", world().ca.pem())}, {{"big", path, ""}});
+    std::remove(path.c_str());
+    Rule rule = Rule::parse(RuleKind::Allowlist, "big");
+    rule.bind(policy);
+    const Identity identity = policy.identify(world().pem);
+    for (auto _ : state) {
+        Verdict v = evaluate(rule, identity, policy);
+        benchmark::DoNotOptimize(v);
+    }
+    state.SetLabel(state.range(1) ? "listed" : "unlisted");
+}
+BENCHMARK(BM_AllowlistDecision)->ArgsProduct({{1000, 100000, 1000000}, {0, 1}})->Unit(benchmark::kNanosecond);
+
+// Loading (parsing and hashing) an allowlist file of N entries.
+void BM_AllowlistLoad(benchmark::State& state) {
+    const auto n = static_cast<std::size_t>(state.range(0));
+    const std::string path = write_allowlist(n, "01");
+    for (auto _ : state) {
+        SerialSet set = load_allowlist(path, {"kitty"});
+        benchmark::DoNotOptimize(set);
+    }
+    std::remove(path.c_str());
+    state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(n));
+}
+BENCHMARK(BM_AllowlistLoad)->Arg(100000)->Arg(1000000)->Unit(benchmark::kMillisecond);
+
+// Once per connection: decode the PEM and find the issuer by key (an ECDSA
+// P-256 signature check).
+void BM_IdentifyCertificate(benchmark::State& state) {
+    Policy policy({Issuer::from_pem("kitty", world().ca.pem())}, {});
+    for (auto _ : state) {
+        Identity identity = policy.identify(world().pem);
+        benchmark::DoNotOptimize(identity);
+    }
+}
+BENCHMARK(BM_IdentifyCertificate)->Unit(benchmark::kMicrosecond);
+
+// Per request on a kept-alive connection: the e-mail rule.
+void BM_EmailDecision(benchmark::State& state) {
+    Policy policy({Issuer::from_pem("kitty", world().ca.pem())}, {});
+    Rule rule = Rule::parse(RuleKind::Email, "boss@kitty.example *@acme.example eager@kitty.example");
+    rule.bind(policy);
+    const Identity identity = policy.identify(world().pem);
+    for (auto _ : state) {
+        Verdict v = evaluate(rule, identity, policy);
+        benchmark::DoNotOptimize(v);
+    }
+}
+BENCHMARK(BM_EmailDecision)->Unit(benchmark::kNanosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
