@@ -19,9 +19,9 @@ CSCGuardIssuer kitty {PKI}/kitty-ca.crt
 CSCGuardIssuer acme  {PKI}/acme-ca.crt
 CSCGuardAllowlist partners {DIR}/partners.list
 
-<Location />
+<Directory {DIR}/docs>
   Require all granted
-</Location>
+</Directory>
 <Location /serial>
   Require cscguard-serial kitty:1d:1d:1c:74:9d:9c:2d:16 kitty:0x80F1E2D3C4B5A697
 </Location>
@@ -68,6 +68,9 @@ CSCGuardAllowlist partners {DIR}/partners.list
     Require cscguard-valid kitty
   </RequireAll>
 </Location>
+<Directory {DIR}/docs/ht>
+  AllowOverride AuthConfig
+</Directory>
 <Location /not-eager>
   <RequireAll>
     Require cscguard-valid
@@ -92,6 +95,12 @@ protected:
             std::system(("mkdir -p " + server->dir() + "/docs/" + dir).c_str());
             write_file(server->dir() + "/docs/" + dir + "/index.html", std::string("page ") + dir + "\n");
         }
+        for (const char* dir : {"ht/good", "ht/bad"}) {
+            std::system(("mkdir -p " + server->dir() + "/docs/" + dir).c_str());
+            write_file(server->dir() + "/docs/" + dir + "/index.html", std::string("page ") + dir + "\n");
+        }
+        write_file(server->dir() + "/docs/ht/good/.htaccess", "Require cscguard-serial kitty:1D1D1C749D9C2D16\nCSCGuardUser cn\n");
+        write_file(server->dir() + "/docs/ht/bad/.htaccess", "Require cscguard-serial nobody:1D1D\n");
         server->start();
     }
     static void TearDownTestSuite() {
@@ -274,6 +283,19 @@ TEST_F(Site, PlainHttpIsForbidden) {
     EXPECT_EQ(fetch({server->http_port(), "/serial/", "", false}).status, 403);
     EXPECT_EQ(fetch({server->http_port(), "/valid/", "", false, {"SSL_CLIENT_VERIFY: SUCCESS"}}).status, 403);
     EXPECT_EQ(fetch({server->http_port(), "/", "", false}).status, 200);
+}
+
+TEST_F(Site, RulesInHtaccessFiles) {
+    const Response good = get("/ht/good", "eager");
+    EXPECT_EQ(good.status, 200);
+    EXPECT_EQ(good.header("x-user"), "eager-client");
+    EXPECT_EQ(status("/ht/good", "other"), 403);
+}
+
+TEST_F(Site, BadHtaccessRuleIsAServerErrorNotAGrant) {
+    extra_expected = {".htaccess: Require cscguard-serial: unknown issuer 'nobody'"};  // core:alert
+    EXPECT_EQ(status("/ht/bad", "eager"), 500);
+    EXPECT_NE(server->error_log().find("unknown issuer 'nobody'", log_from), std::string::npos);
 }
 
 TEST_F(Site, DecisionsAreLoggedAtInfoWithOurTags) {
