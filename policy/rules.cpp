@@ -110,7 +110,7 @@ Rule Rule::parse(RuleKind kind, std::string_view line) {
 void Rule::bind(const Policy& policy) {
     if (policy.issuers().empty()) {
         throw PolicyError(std::string(provider_name(kind_)) +
-                          " needs at least one CSCGuardIssuer declared for this server");
+                          " needs at least one CSCGuardIssuer declared");
     }
     const std::vector<std::string> declared = policy.issuer_names();
     serials_ = SerialSet();

@@ -108,6 +108,27 @@ TEST(ConfigTestControl, ValidRuleWithoutAnyIssuerFails) {
     EXPECT_NE(result.output.find("needs at least one CSCGuardIssuer declared"), std::string::npos) << result.output;
 }
 
+// conf/example-site.conf, pointed at the test PKI, must stay a valid configuration.
+TEST(ConfigTestControl, ExampleSiteConfigurationPasses) {
+    std::string example = read_file(EXAMPLE_SITE);
+    ASSERT_FALSE(example.empty());
+    for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+             {"/etc/ssl/cscguard/", "{PKI}/"},
+             {"/etc/ssl/private/", "{PKI}/"},
+             {"/etc/apache2/cscguard/", "{DIR}/"},
+             {"/var/www/picture-server", "{DIR}/docs"},
+             {"${APACHE_LOG_DIR}", "{DIR}"},
+             {"*:443", "127.0.0.1:{HTTPS}"}}) {
+        for (std::size_t pos = 0; (pos = example.find(from, pos)) != std::string::npos; pos += to.size()) {
+            example.replace(pos, from.size(), to);
+        }
+    }
+    Httpd server(example);
+    write_file(server.dir() + "/employees.list", "kitty:D1D11C749D9C2D16 eager-client\n");
+    const auto result = server.configtest();
+    EXPECT_EQ(result.status, 0) << result.output;
+}
+
 TEST(ConfigTestControl, GoodConfigurationPasses) {
     Httpd server(site("CSCGuardAllowlist partners {DIR}/partners.list\n"
                       "<Location /x>\n"
