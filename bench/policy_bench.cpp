@@ -8,6 +8,7 @@
 
 #include "allowlist.h"
 #include "policy.h"
+#include "policy_store.h"
 #include "rules.h"
 #include "test_pki.h"
 
@@ -47,13 +48,14 @@ World& world() {
 void BM_AllowlistDecision(benchmark::State& state) {
     const auto n = static_cast<std::size_t>(state.range(0));
     const std::string path = write_allowlist(n, state.range(1) ? "1D1D1C749D9C2D16" : "01");
-    Policy policy({Issuer::from_pem("kitty", world().ca.pem())}, {{"big", path, ""}});
+    PolicyStore store({Issuer::from_pem("kitty", world().ca.pem())}, {{"big", path, ""}}, {}, 0);
     std::remove(path.c_str());
+    const Policy& policy = *store.current();
     Rule rule = Rule::parse(RuleKind::Allowlist, "big");
     rule.bind(policy);
     const Identity identity = policy.identify(world().pem);
     for (auto _ : state) {
-        Verdict v = evaluate(rule, identity, policy);
+        Verdict v = evaluate(rule, identity, policy, 0);
         benchmark::DoNotOptimize(v);
     }
     state.SetLabel(state.range(1) ? "listed" : "unlisted");
@@ -91,7 +93,7 @@ void BM_EmailDecision(benchmark::State& state) {
     rule.bind(policy);
     const Identity identity = policy.identify(world().pem);
     for (auto _ : state) {
-        Verdict v = evaluate(rule, identity, policy);
+        Verdict v = evaluate(rule, identity, policy, 0);
         benchmark::DoNotOptimize(v);
     }
 }

@@ -32,6 +32,12 @@ const char* directive(cmd_parms* cmd, F&& body) {
     }
 }
 
+std::string absolute_path(cmd_parms* cmd, const char* file) {
+    const char* path = ap_server_root_relative(cmd->pool, file);
+    if (!path) throw PolicyError(std::string("invalid path '") + file + "'");
+    return path;
+}
+
 const char* set_issuer(cmd_parms* cmd, void*, const char* name, const char* file) {
     return directive(cmd, [&] {
         Registry& reg = registry();
@@ -40,9 +46,7 @@ const char* set_issuer(cmd_parms* cmd, void*, const char* name, const char* file
                 throw PolicyError(std::string("issuer '") + name + "' is already declared at " + decl.where);
             }
         }
-        const char* path = ap_server_root_relative(cmd->pool, file);
-        if (!path) throw PolicyError(std::string("invalid path '") + file + "'");
-        reg.issuers.push_back({Issuer::load(name, path), where(cmd)});
+        reg.issuers.push_back({Issuer::load(name, absolute_path(cmd, file)), where(cmd)});
     });
 }
 
@@ -51,14 +55,33 @@ const char* set_allowlist(cmd_parms* cmd, void*, const char* name, const char* f
         Registry& reg = registry();
         check_name("allowlist", name);
         for (const auto& decl : reg.allowlists) {
-            if (decl.source.name == name) {
-                throw PolicyError(std::string("allowlist '") + name + "' is already declared at " + decl.where);
+            if (decl.name == name) {
+                throw PolicyError(std::string("allowlist '") + name + "' is already declared at " + decl.declared_at);
             }
         }
-        const char* path = ap_server_root_relative(cmd->pool, file);
-        if (!path) throw PolicyError(std::string("invalid path '") + file + "'");
         // The file is read once every CSCGuardIssuer is known (check_config).
-        reg.allowlists.push_back({{name, path, where(cmd)}, where(cmd)});
+        reg.allowlists.push_back({name, absolute_path(cmd, file), where(cmd)});
+    });
+}
+
+const char* add_crl(cmd_parms* cmd, void*, const char* file) {
+    return directive(cmd, [&] {
+        // Read, like allowlists, once every CSCGuardIssuer is known.
+        registry().crls.push_back({absolute_path(cmd, file), where(cmd)});
+    });
+}
+
+const char* set_crl_grace(cmd_parms* cmd, void*, const char* text) {
+    if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
+    return directive(cmd, [&] { registry().crl_grace = parse_duration(text); });
+}
+
+const char* set_reload_interval(cmd_parms* cmd, void*, const char* text) {
+    if (const char* err = ap_check_cmd_context(cmd, GLOBAL_ONLY)) return err;
+    return directive(cmd, [&] {
+        const std::time_t seconds = parse_duration(text);
+        if (seconds > 86400) throw PolicyError(std::string("'") + text + "' is longer than a day");
+        registry().reload_interval = static_cast<int>(seconds);
     });
 }
 
@@ -109,6 +132,12 @@ const command_rec directives[] = {
                   "NAME FILE: a CA (PEM or DER certificate) whose client certificates rules name as NAME"),
     AP_INIT_TAKE2("CSCGuardAllowlist", handler(set_allowlist), nullptr, RSRC_CONF,
                   "NAME FILE: a file of [ISSUER:]SERIAL lines, used by Require cscguard-allowlist NAME"),
+    AP_INIT_TAKE1("CSCGuardCRL", handler(add_crl), nullptr, RSRC_CONF,
+                  "FILE: CRLs (PEM, may hold several, or DER) of declared issuers; repeatable"),
+    AP_INIT_TAKE1("CSCGuardCRLGrace", handler(set_crl_grace), nullptr, RSRC_CONF,
+                  "DURATION: believe a CRL this long past its nextUpdate (default 0; e.g. 12h)"),
+    AP_INIT_TAKE1("CSCGuardReloadInterval", handler(set_reload_interval), nullptr, RSRC_CONF,
+                  "SECONDS: how often changed allowlists and CRLs are re-read (default 5; 0 = never)"),
     AP_INIT_TAKE1("CSCGuardUser", handler(set_user), nullptr, OR_AUTHCFG,
                   "serial|email|cn|dn|none: what REMOTE_USER becomes when a cscguard rule grants"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
@@ -117,20 +146,18 @@ const command_rec directives[] = {
 int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
     Registry& reg = registry();
     std::vector<std::shared_ptr<const Issuer>> issuers;
-    std::vector<AllowlistSource> sources;
     for (const auto& decl : reg.issuers) issuers.push_back(decl.issuer);
-    for (const auto& decl : reg.allowlists) sources.push_back(decl.source);
-
-    bool ok = true;
     try {
-        reg.policy = std::make_shared<const Policy>(std::move(issuers), sources);
+        reg.store = std::make_unique<PolicyStore>(std::move(issuers), reg.allowlists, reg.crls, reg.crl_grace);
     } catch (const std::exception& err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "CSG0101: %s", err.what());
         return HTTP_INTERNAL_SERVER_ERROR;
     }
+    const std::shared_ptr<const Policy> policy = reg.policy();
+    bool ok = true;
     for (const RequireLine& line : reg.pending) {
         try {
-            line.rule->bind(*reg.policy);
+            line.rule->bind(*policy);
         } catch (const std::exception& err) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "CSG0102: Require %s at %s: %s",
                          provider_name(line.rule->kind()), line.where.c_str(), err.what());
@@ -138,6 +165,18 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
         }
     }
     reg.pending.clear();
+    // A stale CRL is no configuration error (the server must run and answer
+    // 403), but the admin should hear of it at once.
+    const std::time_t now = apr_time_sec(apr_time_now());
+    for (const auto& decl : reg.issuers) {
+        const RevocationList* crl = policy->revocation(decl.issuer->name());
+        if (crl && now > crl->next_update + policy->crl_grace()) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                         "CSG0203: the CRL of %s in %s is stale since %s: every certificate of %s is denied",
+                         decl.issuer->name().c_str(), crl->source.c_str(),
+                         format_utc(crl->next_update + policy->crl_grace()).c_str(), decl.issuer->name().c_str());
+        }
+    }
     return ok ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 

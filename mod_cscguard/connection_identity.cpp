@@ -1,7 +1,8 @@
 // The client certificate belongs to the connection: decode it once and keep
 // the result on the connection, so keep-alive requests pay nothing more.
-// The cache key is the certificate text itself plus the policy generation:
-// a renegotiated certificate, or a reloaded policy, is decoded again.
+// The cache key is the certificate text itself: a renegotiated certificate
+// is decoded again. (Reloads change allowlists and CRLs, never the issuers an
+// identity depends on.)
 #include <optional>
 #include <string>
 
@@ -16,7 +17,6 @@ namespace {
 
 struct ConnectionCache {
     std::string pem;
-    std::uint64_t generation = 0;
     std::optional<Identity> identity;
 };
 
@@ -29,11 +29,10 @@ const Identity& connection_identity(request_rec* r, const Policy& policy, const 
         cache = pool_owned(c->pool, new ConnectionCache());
         ap_set_module_config(c->conn_config, &cscguard_module, cache);
     }
-    if (!cache->identity || cache->generation != policy.generation() || cache->pem != pem) {
+    if (!cache->identity || cache->pem != pem) {
         cache->identity.reset();
         cache->identity.emplace(policy.identify(pem));  // throws before the cache is filled
         cache->pem = pem;
-        cache->generation = policy.generation();
     }
     return *cache->identity;
 }

@@ -5,6 +5,8 @@
 
 #include "ap_mmn.h"
 
+APLOG_USE_MODULE(cscguard);
+
 #if !AP_MODULE_MAGIC_AT_LEAST(20120211, 102)
 #error "mod_cscguard needs httpd 2.4.47 or newer (ap_ssl_var_lookup in http_ssl.h)"
 #endif
@@ -16,9 +18,18 @@ int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
     return OK;
 }
 
+void child_init(apr_pool_t* pchild, server_rec* s) {
+    try {
+        cscguard::glue::start_reloader(pchild, s);
+    } catch (const std::exception& err) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "CSG0201: cannot start the reload thread: %s", err.what());
+    }
+}
+
 void register_hooks(apr_pool_t* p) {
     ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_check_config(cscguard::glue::check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     cscguard::glue::register_providers(p);
 }
 

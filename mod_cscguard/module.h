@@ -11,6 +11,7 @@
 #include "http_log.h"
 
 #include "policy.h"
+#include "policy_store.h"
 #include "rules.h"
 #include "user_mode.h"
 
@@ -28,11 +29,6 @@ struct IssuerDecl {
     std::string where;
 };
 
-struct AllowlistDecl {
-    AllowlistSource source;
-    std::string where;
-};
-
 struct RequireLine {
     Rule* rule;  // owned by the pool of the config that holds the line
     std::string where;
@@ -43,9 +39,15 @@ struct RequireLine {
 // so a Require line means the same thing in every location it reaches.
 struct Registry {
     std::vector<IssuerDecl> issuers;
-    std::vector<AllowlistDecl> allowlists;
-    std::vector<RequireLine> pending;      // parsed before the policy existed
-    std::shared_ptr<const Policy> policy;  // built by check_config
+    std::vector<AllowlistSource> allowlists;
+    std::vector<CrlSource> crls;
+    std::time_t crl_grace = 0;
+    int reload_interval = 5;             // seconds; 0: never
+    std::vector<RequireLine> pending;    // parsed before the policy existed
+    std::unique_ptr<PolicyStore> store;  // built by check_config
+
+    // The snapshot requests use (null before check_config).
+    std::shared_ptr<const Policy> policy() const { return store ? store->current() : nullptr; }
 };
 
 // The registry of the configuration being read or served (one per pconf).
@@ -65,11 +67,14 @@ extern const command_rec directives[];
 // problem with its place and returns non-OK so configtest fails.
 int check_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 
+// Starts the thread that reloads changed policy files in this child process.
+void start_reloader(apr_pool_t* pchild, server_rec* s);
+
 // Registers the cscguard-* authz providers.
 void register_providers(apr_pool_t* p);
 
 // The decoded client certificate of the request's connection, decoded once
-// per connection (again if the certificate or the policy changes). Throws
+// per connection (again if a renegotiation changes the certificate). Throws
 // PolicyError when mod_ssl's certificate cannot be decoded.
 const Identity& connection_identity(request_rec* r, const Policy& policy, const char* pem);
 

@@ -1,6 +1,9 @@
 // The `Require cscguard-*` authz providers. Each turns the request into
 // policy inputs (from mod_ssl only), asks policy/ for a verdict, and on a
 // grant sets REMOTE_USER and the CSCGUARD_* variables.
+#include <mutex>
+#include <set>
+
 #include "apr_strings.h"
 #include "http_request.h"
 #include "http_ssl.h"
@@ -19,8 +22,8 @@ const char* parse_require_line(cmd_parms* cmd, const char* line, const void** pa
     try {
         Rule* rule = pool_owned(cmd->pool, new Rule(Rule::parse(Kind, line)));
         Registry& reg = registry();
-        if (reg.policy) {
-            rule->bind(*reg.policy);  // .htaccess: read while serving
+        if (const auto policy = reg.policy()) {
+            rule->bind(*policy);  // .htaccess: read while serving
         } else {
             reg.pending.push_back({rule, where(cmd)});  // bound by check_config
         }
@@ -46,8 +49,24 @@ void export_grant(request_rec* r, const Identity& identity, const Match& match) 
     }
 }
 
+// A stale CRL denies every certificate of its issuer; say so at error level
+// once per CRL version and process, not once per request.
+void report_stale_crl(request_rec* r, const RevocationList& crl, const Policy& policy) {
+    static std::mutex mutex;
+    static std::set<std::pair<std::string, std::time_t>> reported;
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        if (!reported.insert({crl.source, crl.next_update}).second) return;
+    }
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
+                  "CSG0203: the CRL of %s in %s went stale at %s (nextUpdate %s + CSCGuardCRLGrace): every "
+                  "certificate of %s is denied until a fresh CRL is published",
+                  crl.issuer.c_str(), crl.source.c_str(), format_utc(crl.next_update + policy.crl_grace()).c_str(),
+                  format_utc(crl.next_update).c_str(), crl.issuer.c_str());
+}
+
 authz_status decide(request_rec* r, const Rule& rule) {
-    const std::shared_ptr<const Policy> policy = registry().policy;
+    const std::shared_ptr<const Policy> policy = registry().policy();
     conn_rec* c = r->connection;
     const bool is_tls = ap_ssl_conn_is_ssl(c) != 0;
     const char* verify = is_tls ? ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_VERIFY") : nullptr;
@@ -70,10 +89,11 @@ authz_status decide(request_rec* r, const Rule& rule) {
                       err.what());
         return AUTHZ_DENIED;
     }
-    const Verdict verdict = evaluate(rule, *identity, *policy);
+    const Verdict verdict = evaluate(rule, *identity, *policy, apr_time_sec(r->request_time));
+    if (verdict.stale_crl) report_stale_crl(r, *verdict.crl, *policy);
     if (APLOG_R_IS_LEVEL(r, APLOG_INFO)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s: %s %s", verdict.granted ? "CSG0001" : "CSG0002",
-                      verdict.granted ? "grant" : "deny", describe(verdict, *identity).c_str());
+                      verdict.granted ? "grant" : "deny", describe(verdict, *identity, *policy).c_str());
     }
     if (!verdict.granted) return AUTHZ_DENIED;
     export_grant(r, *identity, verdict.match);

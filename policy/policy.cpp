@@ -1,38 +1,22 @@
 #include "policy.h"
 
-#include <atomic>
-
-#include "allowlist.h"
 #include "error.h"
 
 namespace cscguard {
-namespace {
-
-std::uint64_t next_generation() {
-    static std::atomic<std::uint64_t> counter{0};
-    return ++counter;
-}
-
-}  // namespace
 
 Policy::Policy(std::vector<std::shared_ptr<const Issuer>> issuers,
-               const std::vector<AllowlistSource>& allowlists)
-    : issuers_(std::move(issuers)), generation_(next_generation()) {
+               std::map<std::string, std::shared_ptr<const SerialSet>> allowlists,
+               std::vector<std::shared_ptr<const RevocationList>> crls, std::time_t crl_grace)
+    : issuers_(std::move(issuers)), allowlists_(std::move(allowlists)), crls_(std::move(crls)), crl_grace_(crl_grace) {
     const std::vector<std::string> names = issuer_names();
     for (std::size_t i = 0; i < names.size(); ++i) {
         for (std::size_t j = 0; j < i; ++j) {
             if (names[i] == names[j]) throw PolicyError("issuer '" + names[i] + "' is declared twice");
         }
     }
-    for (const auto& source : allowlists) {
-        const std::string label = "CSCGuardAllowlist " + source.name +
-                                  (source.declared_at.empty() ? "" : " (" + source.declared_at + ")");
-        if (allowlists_.count(source.name)) throw PolicyError(label + ": the name is declared twice");
-        try {
-            allowlists_.emplace(source.name, load_allowlist(source.path, names));
-        } catch (const PolicyError& err) {
-            throw PolicyError(label + ": " + err.what());
-        }
+    for (const auto& crl : crls_) {
+        const RevocationList*& slot = crl_by_issuer_[crl->issuer];
+        if (!slot || crl->this_update > slot->this_update) slot = crl.get();
     }
 }
 
@@ -51,7 +35,12 @@ const Issuer* Policy::find_issuer(const std::string& name) const {
 
 const SerialSet* Policy::find_allowlist(const std::string& name) const {
     const auto it = allowlists_.find(name);
-    return it == allowlists_.end() ? nullptr : &it->second;
+    return it == allowlists_.end() ? nullptr : it->second.get();
+}
+
+const RevocationList* Policy::revocation(const std::string& issuer) const {
+    const auto it = crl_by_issuer_.find(issuer);
+    return it == crl_by_issuer_.end() ? nullptr : it->second;
 }
 
 Identity Policy::identify(std::string_view pem) const {

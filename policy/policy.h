@@ -1,28 +1,27 @@
-// The loaded policy of one server: its declared issuers and named allowlists.
+// One immutable snapshot of the policy: the declared issuers, the named
+// allowlists and the CRL in force for each issuer.
 //
-// A Policy is immutable once built; a later reload builds a new one and swaps
-// the pointer, so requests read it without locks and never see half of one.
+// A reload builds a new Policy from the files that changed (and the last good
+// content of the others) and swaps the pointer (see PolicyStore); requests
+// read a snapshot without locks and never see half of one.
 #pragma once
 
-#include <cstdint>
+#include <ctime>
+#include <map>
 #include <memory>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "certificate.h"
+#include "crl.h"
 #include "issuer.h"
 #include "serial_set.h"
 
 namespace cscguard {
 
-struct AllowlistSource {
-    std::string name;
-    std::string path;
-    std::string declared_at;  // where the configuration names it, for errors
-};
-
 // A client certificate together with the declared issuer that signed it.
+// Depends only on the issuers, which do not change while httpd runs.
 struct Identity {
     ClientCertificate cert;
     std::string issuer;  // declared issuer name; "" when none of them issued it
@@ -30,18 +29,20 @@ struct Identity {
 
 class Policy {
 public:
-    // Loads the allowlist files. Throws PolicyError naming file and line.
     Policy(std::vector<std::shared_ptr<const Issuer>> issuers,
-           const std::vector<AllowlistSource>& allowlists);
+           std::map<std::string, std::shared_ptr<const SerialSet>> allowlists,
+           std::vector<std::shared_ptr<const RevocationList>> crls = {}, std::time_t crl_grace = 0);
 
     const std::vector<std::shared_ptr<const Issuer>>& issuers() const { return issuers_; }
     std::vector<std::string> issuer_names() const;
     const Issuer* find_issuer(const std::string& name) const;
     const SerialSet* find_allowlist(const std::string& name) const;
 
-    // Each Policy gets a distinct number, so per-connection caches built
-    // against an older policy can tell they are stale.
-    std::uint64_t generation() const { return generation_; }
+    // The CRL in force for `issuer` (the newest by thisUpdate), or null when
+    // no CRL of that issuer is configured.
+    const RevocationList* revocation(const std::string& issuer) const;
+    // How long past nextUpdate a CRL is still believed (CSCGuardCRLGrace).
+    std::time_t crl_grace() const { return crl_grace_; }
 
     // Decodes a PEM client certificate and finds its declared issuer by key.
     // Throws PolicyError when the PEM is not a certificate.
@@ -49,8 +50,10 @@ public:
 
 private:
     std::vector<std::shared_ptr<const Issuer>> issuers_;
-    std::unordered_map<std::string, SerialSet> allowlists_;
-    std::uint64_t generation_;
+    std::map<std::string, std::shared_ptr<const SerialSet>> allowlists_;
+    std::vector<std::shared_ptr<const RevocationList>> crls_;
+    std::unordered_map<std::string, const RevocationList*> crl_by_issuer_;
+    std::time_t crl_grace_;
 };
 
 }  // namespace cscguard

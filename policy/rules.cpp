@@ -181,12 +181,23 @@ std::optional<std::string> refuse_connection(bool is_tls, std::string_view clien
     return std::nullopt;
 }
 
-Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& policy) {
+Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& policy, std::time_t now) {
     Verdict verdict;
     verdict.rule = provider_name(rule.kind());
     if (identity.issuer.empty()) {
         verdict.unknown_issuer = true;
         return verdict;
+    }
+    if (const RevocationList* crl = policy.revocation(identity.issuer)) {
+        verdict.crl = crl;
+        if (now > crl->next_update + policy.crl_grace()) {
+            verdict.stale_crl = true;
+            return verdict;
+        }
+        if (crl->revokes(identity.cert.serial())) {
+            verdict.revoked = true;
+            return verdict;
+        }
     }
     if (auto match = rule.match(identity, policy)) {
         verdict.granted = true;
@@ -195,13 +206,19 @@ Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& polic
     return verdict;
 }
 
-std::string describe(const Verdict& verdict, const Identity& identity) {
+std::string describe(const Verdict& verdict, const Identity& identity, const Policy& policy) {
     const ClientCertificate& cert = identity.cert;
     if (verdict.unknown_issuer) {
         return "serial " + cert.serial().canonical() + " (" + cert.subject_dn() +
                ") was not issued by a declared CSCGuardIssuer (issuer " + cert.issuer_dn() + ")";
     }
     const std::string who = identity.issuer + ":" + cert.serial().canonical() + " (" + cert.subject_dn() + ")";
+    if (verdict.stale_crl) {
+        return who + ": the CRL of " + identity.issuer + " in " + verdict.crl->source + " went stale at " +
+               format_utc(verdict.crl->next_update + policy.crl_grace()) + " (nextUpdate " +
+               format_utc(verdict.crl->next_update) + ")";
+    }
+    if (verdict.revoked) return who + " is revoked by " + verdict.crl->source;
     return verdict.granted ? who + " matched " + verdict.match.rule : who + " did not match " + verdict.rule;
 }
 

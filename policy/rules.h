@@ -59,6 +59,9 @@ private:
 struct Verdict {
     bool granted = false;
     bool unknown_issuer = false;  // no declared CSCGuardIssuer signed the certificate
+    bool revoked = false;         // listed on its issuer's CRL
+    bool stale_crl = false;       // its issuer's CRL is past nextUpdate + grace
+    const RevocationList* crl = nullptr;  // the CRL behind revoked / stale_crl
     const char* rule = "";        // provider name, for the log
     Match match;                  // set when granted
 };
@@ -68,11 +71,13 @@ struct Verdict {
 // than SUCCESS, e.g. NONE or a GENEROUS optional_no_ca forgery).
 std::optional<std::string> refuse_connection(bool is_tls, std::string_view client_verify);
 
-// Decides a verified certificate: it must come from a declared issuer and
-// satisfy the rule. Cheap: builds no text.
-Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& policy);
+// Decides a verified certificate at time `now`: it must come from a declared
+// issuer, must not be revoked, its issuer's CRL (if any) must be fresh, and
+// it must satisfy the rule - in that order, for every rule. Builds no text.
+Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& policy, std::time_t now);
 
-// One line for the log: who, and what matched or why not.
-std::string describe(const Verdict& verdict, const Identity& identity);
+// One line for the log: who, and what matched or why not. `policy` must be
+// the one the verdict was made with.
+std::string describe(const Verdict& verdict, const Identity& identity, const Policy& policy);
 
 }  // namespace cscguard

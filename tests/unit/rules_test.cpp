@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "policy_store.h"
 #include "test_pki.h"
 
 namespace cscguard {
@@ -19,10 +20,11 @@ protected:
     void SetUp() override {
         const std::string list = ::testing::TempDir() + "/rules_partners.list";
         std::ofstream(list) << "kitty:0A0A  partner-bot\nacme:0B0B\n";
-        policy = std::make_unique<Policy>(
+        store = std::make_unique<PolicyStore>(
             std::vector<std::shared_ptr<const Issuer>>{Issuer::from_pem("kitty", kitty.pem()),
                                                        Issuer::from_pem("acme", acme.pem())},
-            std::vector<AllowlistSource>{{"partners", list, "test.conf:1"}});
+            std::vector<AllowlistSource>{{"partners", list, "test.conf:1"}}, std::vector<CrlSource>{}, 0);
+        policy = store->current();
     }
 
     Identity id(const TestCa& ca, CertSpec spec) const { return policy->identify(ca.issue(spec)); }
@@ -30,7 +32,7 @@ protected:
     Verdict decide(RuleKind kind, std::string_view line, const Identity& identity) const {
         Rule rule = Rule::parse(kind, line);
         rule.bind(*policy);
-        return evaluate(rule, identity, *policy);
+        return evaluate(rule, identity, *policy, std::time(nullptr));
     }
 
     bool grants(RuleKind kind, std::string_view line, const Identity& identity) const {
@@ -40,7 +42,8 @@ protected:
     TestCa kitty{"kitty-ca"};
     TestCa acme{"acme-ca"};
     TestCa impostor{"kitty-ca"};
-    std::unique_ptr<Policy> policy;
+    std::unique_ptr<PolicyStore> store;
+    std::shared_ptr<const Policy> policy;
 };
 
 TEST_F(Rules, IdentifyFindsTheIssuerByKey) {
@@ -65,7 +68,7 @@ TEST_F(Rules, ImpostorCaWithTheSameDnAndSerialNeverMatches) {
     EXPECT_FALSE(verdict.granted);
     EXPECT_TRUE(verdict.unknown_issuer);
     EXPECT_FALSE(grants(RuleKind::Valid, "", forged));
-    EXPECT_NE(describe(verdict, forged).find("was not issued by a declared CSCGuardIssuer"), std::string::npos);
+    EXPECT_NE(describe(verdict, forged, *policy).find("was not issued by a declared CSCGuardIssuer"), std::string::npos);
 }
 
 TEST_F(Rules, BareSerialNeedsExactlyOneIssuer) {
@@ -80,7 +83,7 @@ TEST_F(Rules, BareSerialNeedsExactlyOneIssuer) {
     Policy single({Issuer::from_pem("kitty", kitty.pem())}, {});
     rule.bind(single);
     const Identity eager = single.identify(kitty.issue({{{"CN", "e"}}, "1D1D"}));
-    EXPECT_TRUE(evaluate(rule, eager, single).granted);
+    EXPECT_TRUE(evaluate(rule, eager, single, std::time(nullptr)).granted);
 }
 
 TEST_F(Rules, EmailExactCaseInsensitiveAndDomain) {
