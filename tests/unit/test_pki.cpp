@@ -82,6 +82,93 @@ std::string TestCa::issue(const CertSpec& spec) const {
     return to_pem(*cert);
 }
 
+namespace {
+
+ASN1_INTEGER* hex_integer(const std::string& hex) {
+    BIGNUM* bn = nullptr;
+    BN_hex2bn(&bn, hex.c_str());
+    ASN1_INTEGER* value = BN_to_ASN1_INTEGER(bn, nullptr);
+    BN_free(bn);
+    return value;
+}
+
+void add_private_critical(X509_CRL* crl, X509_REVOKED* entry) {
+    ASN1_OBJECT* obj = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
+    ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
+    ASN1_OCTET_STRING_set(data, reinterpret_cast<const unsigned char*>("\x05\x00"), 2);
+    X509_EXTENSION* ext = X509_EXTENSION_create_by_OBJ(nullptr, obj, 1, data);
+    if (crl) X509_CRL_add_ext(crl, ext, -1);
+    if (entry) X509_REVOKED_add_ext(entry, ext, -1);
+    X509_EXTENSION_free(ext);
+    ASN1_OCTET_STRING_free(data);
+    ASN1_OBJECT_free(obj);
+}
+
+}  // namespace
+
+std::string TestCa::crl(const CrlSpec& spec) const {
+    X509_CRL* crl = X509_CRL_new();
+    X509_CRL_set_version(crl, 1);
+    X509_CRL_set_issuer_name(crl, X509_get_subject_name(cert_.get()));
+    const time_t now = time(nullptr);
+    ASN1_TIME* t = ASN1_TIME_set(nullptr, now + spec.this_update);
+    X509_CRL_set1_lastUpdate(crl, t);
+    if (spec.next_update) {
+        ASN1_TIME_set(t, now + *spec.next_update);
+        X509_CRL_set1_nextUpdate(crl, t);
+    }
+    bool first = true;
+    for (const auto& hex : spec.revoked_hex) {
+        X509_REVOKED* entry = X509_REVOKED_new();
+        ASN1_INTEGER* serial = hex_integer(hex);
+        X509_REVOKED_set_serialNumber(entry, serial);
+        ASN1_INTEGER_free(serial);
+        ASN1_TIME_set(t, now - 60);
+        X509_REVOKED_set_revocationDate(entry, t);
+        ASN1_ENUMERATED* reason = ASN1_ENUMERATED_new();
+        ASN1_ENUMERATED_set(reason, 1);  // keyCompromise
+        X509_REVOKED_add1_ext_i2d(entry, NID_crl_reason, reason, 0, 0);
+        ASN1_ENUMERATED_free(reason);
+        if (first && spec.entry_unknown_critical) add_private_critical(nullptr, entry);
+        if (first && spec.entry_certificate_issuer) {
+            GENERAL_NAMES* names = GENERAL_NAMES_new();
+            GENERAL_NAME* name = GENERAL_NAME_new();
+            GENERAL_NAME_set0_value(name, GEN_DIRNAME, X509_NAME_dup(X509_get_subject_name(cert_.get())));
+            sk_GENERAL_NAME_push(names, name);
+            X509_REVOKED_add1_ext_i2d(entry, NID_certificate_issuer, names, 1, 0);
+            GENERAL_NAMES_free(names);
+        }
+        first = false;
+        X509_CRL_add0_revoked(crl, entry);
+    }
+    ASN1_TIME_free(t);
+    ASN1_INTEGER* number = hex_integer("01");
+    X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0);
+    if (spec.delta) X509_CRL_add1_ext_i2d(crl, NID_delta_crl, number, 1, 0);
+    ASN1_INTEGER_free(number);
+    if (spec.indirect || spec.only_some_reasons) {
+        ISSUING_DIST_POINT* idp = ISSUING_DIST_POINT_new();
+        idp->indirectCRL = spec.indirect ? 1 : 0;
+        if (spec.only_some_reasons) {
+            idp->onlysomereasons = ASN1_BIT_STRING_new();
+            ASN1_BIT_STRING_set_bit(idp->onlysomereasons, 1, 1);
+        }
+        X509_CRL_add1_ext_i2d(crl, NID_issuing_distribution_point, idp, 1, 0);
+        ISSUING_DIST_POINT_free(idp);
+    }
+    if (spec.unknown_critical) add_private_critical(crl, nullptr);
+    X509_CRL_sort(crl);
+    X509_CRL_sign(crl, key_.get(), EVP_sha256());
+
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    if (spec.der) i2d_X509_CRL_bio(bio.get(), crl);
+    else PEM_write_bio_X509_CRL(bio.get(), crl);
+    X509_CRL_free(crl);
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(len));
+}
+
 std::string self_signed(const CertSpec& spec) {
     EvpPkeyPtr key = new_key();
     X509Ptr cert = build(spec, *key, nullptr, *key);

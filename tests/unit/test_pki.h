@@ -2,6 +2,7 @@
 // each test states exactly the certificate it needs.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -21,6 +22,19 @@ struct CertSpec {
     bool is_ca = false;
 };
 
+struct CrlSpec {
+    std::vector<std::string> revoked_hex;
+    long this_update = -3600;               // seconds from now
+    std::optional<long> next_update = 86400;  // nullopt: no nextUpdate at all
+    bool delta = false;                     // deltaCRLIndicator
+    bool indirect = false;                  // issuingDistributionPoint indirectCRL
+    bool only_some_reasons = false;         // issuingDistributionPoint onlySomeReasons
+    bool unknown_critical = false;          // a critical private extension on the CRL
+    bool entry_unknown_critical = false;    // ... on the first entry
+    bool entry_certificate_issuer = false;  // certificateIssuer on the first entry
+    bool der = false;
+};
+
 class TestCa {
 public:
     // A CA with a fresh P-256 key; two CAs with the same subject differ by key.
@@ -31,6 +45,9 @@ public:
 
     // A certificate signed by this CA; issuer name and AKI set as a CA would.
     std::string issue(const CertSpec& spec) const;
+
+    // A CRL signed by this CA (PEM, or DER when spec.der).
+    std::string crl(const CrlSpec& spec) const;
 
 private:
     EvpPkeyPtr key_;

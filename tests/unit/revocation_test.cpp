@@ -1,0 +1,121 @@
+// Revocation comes before every rule, is bound to the issuer, and a stale
+// CRL denies its issuer's certificates - judged with an injected clock.
+#include <gtest/gtest.h>
+
+#include "crl.h"
+#include "rules.h"
+#include "test_pki.h"
+
+namespace cscguard {
+namespace {
+
+using testing::CrlSpec;
+using testing::TestCa;
+
+class Revocation : public ::testing::Test {
+protected:
+    std::shared_ptr<const Policy> policy_with(const std::vector<std::string>& crl_pems, std::time_t grace = 0) {
+        std::vector<std::shared_ptr<const RevocationList>> lists;
+        for (const auto& pem : crl_pems) {
+            for (auto& l : parse_crls(pem, "test.crl", issuers)) {
+                lists.push_back(std::make_shared<const RevocationList>(std::move(l)));
+            }
+        }
+        auto set = std::make_shared<SerialSet>();
+        set->insert("kitty", Serial::parse("1D1D"));
+        return std::make_shared<const Policy>(issuers, std::map<std::string, std::shared_ptr<const SerialSet>>{{"staff", set}},
+                                              lists, grace);
+    }
+
+    Verdict decide(const Policy& policy, RuleKind kind, std::string_view line, const Identity& id,
+                   std::time_t now = std::time(nullptr)) {
+        Rule rule = Rule::parse(kind, line);
+        rule.bind(policy);
+        return evaluate(rule, id, policy, now);
+    }
+
+    TestCa kitty{"kitty-ca"};
+    TestCa acme{"acme-ca"};
+    std::vector<std::shared_ptr<const Issuer>> issuers{Issuer::from_pem("kitty", kitty.pem()),
+                                                       Issuer::from_pem("acme", acme.pem())};
+    std::string eager_pem = kitty.issue({{{"CN", "eager-client"}, {"emailAddress", "eager@kitty.example"}}, "1D1D"});
+    std::string other_pem = kitty.issue({{{"CN", "other"}, {"emailAddress", "other@kitty.example"}}, "3333"});
+};
+
+TEST_F(Revocation, RevokedCertificateNeverGrantsOnAnyRule) {
+    const auto policy = policy_with({kitty.crl({{"1D1D"}})});
+    const Identity eager = policy->identify(eager_pem);
+    const Identity other = policy->identify(other_pem);
+    const std::vector<std::pair<RuleKind, std::string>> rules = {
+        {RuleKind::Serial, "kitty:1D1D kitty:3333"},      {RuleKind::Email, "*@kitty.example"},
+        {RuleKind::Subject, "CN=eager-client CN=other"}, {RuleKind::Allowlist, "staff"},
+        {RuleKind::Valid, ""},                            {RuleKind::Valid, "kitty"}};
+    for (const auto& [kind, line] : rules) {
+        const Verdict v = decide(*policy, kind, line, eager);
+        EXPECT_FALSE(v.granted) << provider_name(kind);
+        EXPECT_TRUE(v.revoked) << provider_name(kind);
+        EXPECT_EQ(describe(v, eager, *policy), "kitty:1D1D (emailAddress=eager@kitty.example,CN=eager-client) is revoked by test.crl");
+    }
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", other).granted);
+    EXPECT_TRUE(decide(*policy, RuleKind::Serial, "kitty:3333", other).granted);
+}
+
+TEST_F(Revocation, AnotherIssuersCrlRevokingTheSameSerialChangesNothing) {
+    const auto policy = policy_with({acme.crl({{"1D1D"}}), kitty.crl({})});
+    const Identity eager = policy->identify(eager_pem);
+    const Verdict v = decide(*policy, RuleKind::Serial, "kitty:1D1D", eager);
+    EXPECT_TRUE(v.granted);
+    const Identity acme_twin = policy->identify(acme.issue({{{"CN", "twin"}}, "1D1D"}));
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", acme_twin).revoked);
+}
+
+TEST_F(Revocation, IssuerWithoutCrlIsNotChecked) {
+    const auto policy = policy_with({acme.crl({{"01"}})});
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(eager_pem)).granted);
+}
+
+TEST_F(Revocation, FreshStaleAndWithinGrace) {
+    CrlSpec spec{{"3333"}};
+    spec.this_update = -7200;
+    spec.next_update = 3600;  // an hour from now
+    const std::string pem = kitty.crl(spec);
+    const std::time_t now = std::time(nullptr);
+    const auto strict = policy_with({pem}, 0);
+    const auto lenient = policy_with({pem}, 7200);
+    const Identity eager = strict->identify(eager_pem);
+
+    EXPECT_TRUE(decide(*strict, RuleKind::Valid, "", eager, now).granted);                    // fresh
+    EXPECT_TRUE(decide(*strict, RuleKind::Valid, "", eager, now + 3500).granted);             // still fresh
+    const Verdict stale = decide(*strict, RuleKind::Valid, "", eager, now + 3700);
+    EXPECT_FALSE(stale.granted);
+    EXPECT_TRUE(stale.stale_crl);
+    EXPECT_TRUE(decide(*lenient, RuleKind::Valid, "", eager, now + 3700).granted);            // within grace
+    EXPECT_TRUE(decide(*lenient, RuleKind::Valid, "", eager, now + 3600 + 7100).granted);
+    EXPECT_TRUE(decide(*lenient, RuleKind::Valid, "", eager, now + 3600 + 7300).stale_crl);   // past grace
+
+    const std::string text = describe(stale, eager, *strict);
+    EXPECT_NE(text.find("the CRL of kitty in test.crl went stale at " + format_utc(strict->revocation("kitty")->next_update)),
+              std::string::npos) << text;
+}
+
+TEST_F(Revocation, StaleCrlDeniesEvenUnrevokedCertificatesOfItsIssuerOnly) {
+    CrlSpec spec{{}};
+    spec.this_update = -7200;
+    spec.next_update = -60;  // went stale a minute ago
+    const auto policy = policy_with({kitty.crl(spec), acme.crl({})});
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(eager_pem)).stale_crl);
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(acme.issue({{{"CN", "a"}}, "01"}))).granted);
+}
+
+TEST_F(Revocation, NewestCrlOfAnIssuerIsInForce) {
+    CrlSpec old_spec{{"1D1D"}};
+    old_spec.this_update = -7200;
+    CrlSpec new_spec{{"3333"}};
+    new_spec.this_update = -60;
+    const auto policy = policy_with({kitty.crl(new_spec), kitty.crl(old_spec)});
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(eager_pem)).granted);
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(other_pem)).revoked);
+}
+
+}  // namespace
+}  // namespace cscguard
