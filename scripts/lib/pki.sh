@@ -6,6 +6,7 @@
 #   pki_server    NAME CA HOST                      a server certificate for HOST
 #   pki_client    NAME CA SUBJECT SERIAL [SAN]      a client certificate, SERIAL as 0x... hex
 #   pki_forged    NAME SUBJECT SERIAL               a self-signed client certificate
+#   pki_crl       CA OUT HOURS [SERIAL...]          a CRL of CA revoking SERIALs (written to OUT)
 #
 # Keys are P-256; certificates carry SKI/AKI like any real CA's.
 
@@ -47,8 +48,6 @@ subjectAltName = $ENV::PKI_SAN
 CNF
 }
 
-_pki_ext
-
 _pki_key() {
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI_DIR/$1.key" 2>/dev/null
   chmod 0644 "$PKI_DIR/$1.key"  # test fixtures: readable by httpd's unprivileged children
@@ -56,14 +55,14 @@ _pki_key() {
 
 pki_ca() {
   local name=$1 subject=$2
-  _pki_key "$name"
+  _pki_ext; _pki_key "$name"
   openssl req -x509 -new -key "$PKI_DIR/$name.key" -subj "$subject" -days 3650 -sha256 \
     -config "$PKI_DIR/ext.cnf" -extensions ca -out "$PKI_DIR/$name.crt"
 }
 
 _pki_sign() {  # NAME CA SUBJECT SERIAL SECTION
   local name=$1 ca=$2 subject=$3 serial=$4 section=$5
-  _pki_key "$name"
+  _pki_ext; _pki_key "$name"
   openssl req -new -key "$PKI_DIR/$name.key" -subj "$subject" -config "$PKI_DIR/ext.cnf" \
     -out "$PKI_DIR/$name.csr"
   openssl x509 -req -in "$PKI_DIR/$name.csr" -CA "$PKI_DIR/$ca.crt" -CAkey "$PKI_DIR/$ca.key" \
@@ -88,7 +87,40 @@ pki_client() {
 
 pki_forged() {
   local name=$1 subject=$2 serial=$3
-  _pki_key "$name"
+  _pki_ext; _pki_key "$name"
   openssl req -x509 -new -key "$PKI_DIR/$name.key" -subj "$subject" -set_serial "$serial" -days 365 \
     -sha256 -config "$PKI_DIR/ext.cnf" -extensions client -out "$PKI_DIR/$name.crt"
+}
+
+# pki_crl CA OUT HOURS [SERIAL...]
+#   A CRL of CA revoking the hex SERIALs (0x...), written to OUT (PEM), with
+#   lastUpdate an hour ago and nextUpdate HOURS from now (negative: stale).
+pki_crl() {
+  local ca=$1 out=$2 hours=$3; shift 3
+  local db="$out.db"
+  rm -rf "$db"; mkdir -p "$db"; : >"$db/index.txt"; echo 01 >"$db/crlnumber"
+  local expiry revoked serial hex
+  expiry=$(date -u -d '+1 year' +%y%m%d%H%M%SZ)
+  revoked=$(date -u -d '-30 minutes' +%y%m%d%H%M%SZ)
+  for serial in "$@"; do
+    hex=$(printf '%s' "${serial#0x}" | tr 'a-f' 'A-F')
+    [ $(( ${#hex} % 2 )) -eq 1 ] && hex="0$hex"
+    printf 'R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=revoked-%s\n' "$expiry" "$revoked" "$hex" "$hex" >>"$db/index.txt"
+  done
+  cat >"$db/ca.cnf" <<CNF
+[ ca ]
+default_ca = this_ca
+[ this_ca ]
+database = $db/index.txt
+crlnumber = $db/crlnumber
+default_md = sha256
+crl_extensions = crl_ext
+[ crl_ext ]
+authorityKeyIdentifier = keyid:always
+CNF
+  openssl ca -batch -gencrl -config "$db/ca.cnf" -keyfile "$PKI_DIR/$ca.key" -cert "$PKI_DIR/$ca.crt" \
+    -crl_lastupdate "$(date -u -d '-1 hour' +%y%m%d%H%M%SZ)" \
+    -crl_nextupdate "$(date -u -d "$hours hours" +%y%m%d%H%M%SZ)" -out "$out.tmp" 2>/dev/null
+  chmod 0644 "$out.tmp"
+  mv -f "$out.tmp" "$out"  # atomically, as a running httpd may be reading it
 }

@@ -66,10 +66,19 @@ LoadModule ssl_module {MODULES}/mod_ssl.so
 LoadModule headers_module {MODULES}/mod_headers.so
 LoadModule dir_module {MODULES}/mod_dir.so
 LoadModule cscguard_module {MODULE}
-StartServers 1
-ServerLimit 2
-MaxRequestWorkers 16
-ThreadsPerChild 8
+StartServers 2
+ServerLimit 4
+<IfModule !mpm_prefork_module>
+  ThreadsPerChild 8
+  MinSpareThreads 4
+  MaxSpareThreads 32
+  MaxRequestWorkers 32
+</IfModule>
+<IfModule mpm_prefork_module>
+  MinSpareServers 2
+  MaxSpareServers 4
+  MaxRequestWorkers 4
+</IfModule>
 KeepAlive On
 SSLSessionCache shmcb:{DIR}/ssl_scache(512000)
 SSLRandomSeed startup builtin
@@ -116,6 +125,14 @@ const std::string& pki_dir() {
 }
 
 std::string pki(const std::string& file) { return pki_dir() + "/" + file; }
+
+void make_crl(const std::string& ca, const std::string& out, int hours, const std::vector<std::string>& serials) {
+    std::string cmd = "PKI_DIR='" + pki_dir() + "' bash -c '. " + std::string(PKI_SH) + " && pki_crl " + ca + " " +
+                      out + " " + std::to_string(hours);
+    for (const auto& s : serials) cmd += " " + s;
+    cmd += "' >/dev/null 2>&1";
+    if (std::system(cmd.c_str()) != 0) throw std::runtime_error("pki_crl failed: " + cmd);
+}
 
 int free_port() {
     const int fd = socket(AF_INET, SOCK_STREAM, 0);

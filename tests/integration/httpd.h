@@ -14,6 +14,11 @@ namespace it {
 const std::string& pki_dir();
 std::string pki(const std::string& file);
 
+// Writes a CRL of CA (a PKI name like "kitty-ca") to `out` with the openssl
+// command line (pki_crl in scripts/lib/pki.sh): nextUpdate `hours` from now
+// (negative: already stale), revoking the given hex serials ("0x1D1D...").
+void make_crl(const std::string& ca, const std::string& out, int hours, const std::vector<std::string>& serials = {});
+
 // A loopback TCP port nobody listens on right now.
 int free_port();
 

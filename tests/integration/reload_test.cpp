@@ -1,0 +1,193 @@
+// Live reload in a real httpd: allowlists and CRLs change without a restart,
+// bad files never replace good ones, with every MPM, and under load.
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "policy_site.h"
+
+namespace it {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+constexpr int kInterval = 1;          // CSCGuardReloadInterval for these tests
+constexpr double kDeadline = 10.0;    // generous: the machines are shared and noisy
+
+const std::string kReload = "CSCGuardReloadInterval " + std::to_string(kInterval) + "\n";
+
+void expect_clean_log(const Httpd& server, std::vector<std::string> expected = {}) {
+    expected.push_back("AH01630");
+    for (const auto& line : server.unexpected_log_lines(0, expected)) ADD_FAILURE() << "unexpected log line: " << line;
+}
+
+std::string pid_of(const Httpd& server) { return read_file(server.dir() + "/httpd.pid"); }
+
+class LiveReload : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(LiveReload, RevokeThenRewriteCrlDeniesWithoutRestart) {
+    PolicySite site(kReload, GetParam());
+    site.server.start();
+    const std::string pid = pid_of(site.server);
+    ASSERT_EQ(site.status("/valid", "eager"), 200);
+
+    make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});  // written and renamed into place
+    const double took = site.seconds_until("/valid", "eager", 403, kDeadline);
+    ASSERT_GE(took, 0) << "revocation not in force after " << kDeadline << " s";
+    RecordProperty("revocation_seconds", std::to_string(took));
+    std::cout << "[ measured ] " << GetParam() << ": revocation in force after " << took << " s (interval "
+              << kInterval << " s)\n";
+    // Every child process must have it: many fresh connections, all denied.
+    std::this_thread::sleep_for(std::chrono::milliseconds(kInterval * 1000 + 500));
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(site.status("/valid", "eager"), 403) << "request " << i;
+    EXPECT_EQ(site.status("/valid", "san-only"), 200);
+    EXPECT_EQ(pid_of(site.server), pid) << "httpd was restarted";
+    EXPECT_NE(site.server.error_log().find("CSG0202: CSCGuardCRL"), std::string::npos);
+    expect_clean_log(site.server);
+}
+
+TEST_P(LiveReload, AddedAllowlistSerialIsGrantedWithoutRestart) {
+    PolicySite site(kReload, GetParam());
+    site.server.start();
+    ASSERT_EQ(site.status("/allowlist", "san-only"), 403);
+    write_file(site.list(), "kitty:1D1D1C749D9C2D16 eager\nkitty:0a:1b san-only\n");
+    const double took = site.seconds_until("/allowlist", "san-only", 200, kDeadline);
+    ASSERT_GE(took, 0);
+    std::cout << "[ measured ] " << GetParam() << ": allowlist entry in force after " << took << " s\n";
+    std::this_thread::sleep_for(std::chrono::milliseconds(kInterval * 1000 + 500));
+    for (int i = 0; i < 20; ++i) EXPECT_EQ(site.status("/allowlist", "san-only"), 200) << "request " << i;
+    expect_clean_log(site.server);
+}
+
+INSTANTIATE_TEST_SUITE_P(EveryMpm, LiveReload, ::testing::Values("event", "worker", "prefork"),
+                         [](const auto& param_info) { return std::string(param_info.param); });
+
+TEST(Reload, GarbageAllowlistKeepsTheOldRulesAndIsLogged) {
+    PolicySite site(kReload);
+    site.server.start();
+    ASSERT_EQ(site.status("/allowlist", "eager"), 200);
+    write_file(site.list(), "kitty:1D1D1C749D9C2D16\nthis is not a serial\n");
+    const std::string error = "CSG0201: CSCGuardAllowlist partners (" + site.server.config_path();
+    const std::string where = site.list() + ":2: 'this' is not a serial number";
+    for (int i = 0; i < 200 && site.server.error_log().find(where) == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    const std::string log = site.server.error_log();
+    EXPECT_NE(log.find(error), std::string::npos) << log;
+    EXPECT_NE(log.find(where), std::string::npos) << log;
+    EXPECT_NE(log.find("the last good version stays in force"), std::string::npos);
+    EXPECT_EQ(site.status("/allowlist", "eager"), 200);     // old rules keep serving
+    EXPECT_EQ(site.status("/allowlist", "san-only"), 403);  // never allow-all
+    expect_clean_log(site.server, {"CSG0201"});
+}
+
+TEST(Reload, ImpostorCrlAtReloadKeepsTheRevocation) {
+    PolicySite site(kReload);
+    make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
+    site.server.start();
+    ASSERT_EQ(site.status("/valid", "eager"), 403);
+    make_crl("impostor-ca", site.kitty_crl(), 24);  // would un-revoke eager if believed
+    for (int i = 0; i < 200 && site.server.error_log().find("CSG0201") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_NE(site.server.error_log().find("signature does not verify with the key of CSCGuardIssuer kitty"),
+              std::string::npos);
+    EXPECT_EQ(site.status("/valid", "eager"), 403);
+    expect_clean_log(site.server, {"CSG0201"});
+}
+
+TEST(Reload, DeletedCrlKeepsItsLastGoodContent) {
+    PolicySite site(kReload);
+    make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
+    site.server.start();
+    std::remove(site.kitty_crl().c_str());
+    for (int i = 0; i < 200 && site.server.error_log().find("has disappeared") == std::string::npos; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_NE(site.server.error_log().find(site.kitty_crl() + " has disappeared"), std::string::npos);
+    EXPECT_EQ(site.status("/valid", "eager"), 403);
+    expect_clean_log(site.server, {"CSG0201"});
+}
+
+TEST(Reload, IntervalZeroNeverReloads) {
+    PolicySite site("CSCGuardReloadInterval 0\n");
+    site.server.start();
+    make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    EXPECT_EQ(site.status("/valid", "eager"), 200);
+    expect_clean_log(site.server);
+}
+
+// Keep-alive clients hammer the server while the allowlist and the CRL are
+// rewritten many times. State A: eager listed, nothing revoked. State B:
+// san-only listed, eager revoked. Requests that start once the last rewrite
+// is older than the interval (plus slack) must get the current state's answer;
+// no request may fail.
+TEST(Reload, LoadWhileFilesAreRewritten) {
+    PolicySite site(kReload);
+    site.server.start();
+    std::atomic<bool> state_b{false};
+    std::atomic<Clock::rep> last_write{Clock::now().time_since_epoch().count()};
+    std::atomic<bool> done{false};
+    std::atomic<long> requests{0}, failed{0}, judged{0}, wrong{0};
+    std::mutex report_mutex;
+    std::string first_wrong;
+
+    auto write_state = [&](bool b) {
+        write_file(site.list(), b ? "kitty:0A1B san-only\n" : "kitty:1D1D1C749D9C2D16 eager\n");
+        if (b) make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
+        else make_crl("kitty-ca", site.kitty_crl(), 24);
+        state_b = b;
+        last_write = Clock::now().time_since_epoch().count();
+    };
+
+    auto client = [&](const std::string& cert) {
+        Client c;
+        while (!done) {
+            const auto started = Clock::now();
+            const bool b = state_b;
+            const bool settled =
+                started - Clock::time_point(Clock::duration(last_write.load())) > std::chrono::milliseconds(kInterval * 1000 + 1000);
+            const Response r = c.get({site.server.https_port(), "/allowlist/", cert});
+            ++requests;
+            if (r.status != 200 && r.status != 403) {
+                ++failed;
+                continue;
+            }
+            if (!settled || state_b != b) continue;
+            ++judged;
+            const long want = (cert == "eager") == !b ? 200 : 403;
+            if (r.status != want) {
+                ++wrong;
+                std::lock_guard<std::mutex> lock(report_mutex);
+                if (first_wrong.empty()) first_wrong = cert + " got " + std::to_string(r.status);
+            }
+        }
+    };
+
+    std::vector<std::thread> clients;
+    for (const char* cert : {"eager", "eager", "san-only", "san-only"}) clients.emplace_back(client, cert);
+    int rewrites = 0;
+    for (int cycle = 0; cycle < 3; ++cycle) {
+        for (int i = 0; i < 9; ++i, ++rewrites) {  // a burst of rewrites, ending in the cycle's state
+            write_state(((cycle + i) % 2) == 0);
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(kInterval * 1000 + 1800));
+    }
+    done = true;
+    for (auto& t : clients) t.join();
+
+    std::cout << "[ measured ] " << requests << " requests, " << rewrites << " rewrites of both files, " << judged
+              << " judged after settling, " << wrong << " wrong, " << failed << " failed\n";
+    RecordProperty("requests", std::to_string(requests.load()));
+    EXPECT_EQ(failed, 0);
+    EXPECT_EQ(wrong, 0) << first_wrong;
+    EXPECT_GT(judged, 100) << "too few settled requests to judge anything";
+    expect_clean_log(site.server);
+}
+
+}  // namespace
+}  // namespace it
