@@ -17,7 +17,12 @@ namespace {
 class Reloader {
 public:
     Reloader(PolicyStore& store, int interval, server_rec* s)
-        : store_(store), interval_(interval), server_(s), thread_([this] { run(); }) {}
+        : store_(store), interval_(interval), server_(s) {
+        // A child forked now inherits the parent's snapshot from start-up, which
+        // may be hours old: catch up before this child serves its first request.
+        refresh();
+        thread_ = std::thread([this] { run(); });
+    }
 
     ~Reloader() {
         {
@@ -33,12 +38,16 @@ private:
         std::unique_lock<std::mutex> lock(mutex_);
         while (!wake_.wait_for(lock, std::chrono::seconds(interval_), [this] { return stopping_; })) {
             lock.unlock();
-            try {
-                store_.refresh([this](LogLevel level, const std::string& text) { log(level, text); });
-            } catch (const std::exception& err) {  // e.g. out of memory: keep the old policy, try again later
-                log(LogLevel::Error, std::string("reload failed: ") + err.what());
-            }
+            refresh();
             lock.lock();
+        }
+    }
+
+    void refresh() {
+        try {
+            store_.refresh([this](LogLevel level, const std::string& text) { log(level, text); });
+        } catch (const std::exception& err) {  // e.g. out of memory: keep the old policy, try again later
+            log(LogLevel::Error, std::string("reload failed: ") + err.what());
         }
     }
 
@@ -56,7 +65,7 @@ private:
     std::mutex mutex_;
     std::condition_variable wake_;
     bool stopping_ = false;
-    std::thread thread_;  // last: starts once everything above exists
+    std::thread thread_;
 };
 
 }  // namespace

@@ -228,7 +228,10 @@ void Httpd::start() {
                 pid_ = -1;
                 break;
             }
-            if (port_answers(https_) && port_answers(noca_) && port_answers(http_)) return;
+            if (port_answers(https_) && port_answers(noca_) && port_answers(http_) &&
+                !read_file(dir_ + "/httpd.pid").empty()) {
+                return;
+            }
             std::this_thread::sleep_for(50ms);
         }
         stop();

@@ -1,5 +1,6 @@
 // Live reload in a real httpd: allowlists and CRLs change without a restart,
 // bad files never replace good ones, with every MPM, and under load.
+#include <algorithm>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -59,6 +60,45 @@ TEST_P(LiveReload, AddedAllowlistSerialIsGrantedWithoutRestart) {
     std::this_thread::sleep_for(std::chrono::milliseconds(kInterval * 1000 + 500));
     for (int i = 0; i < 20; ++i) EXPECT_EQ(site.status("/allowlist", "san-only"), 200) << "request " << i;
     expect_clean_log(site.server);
+}
+
+// httpd forks new children long after start-up (load, MaxConnectionsPerChild,
+// a crash); they inherit the start-up snapshot and must catch up before
+// serving, not one interval later.
+TEST_P(LiveReload, ChildForkedAfterAChangeServesItFromItsFirstRequest) {
+    PolicySite site("CSCGuardReloadInterval 60\n", GetParam());
+    site.server.start();
+    ASSERT_EQ(site.status("/valid", "eager"), 200);
+    make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
+    const std::string parent = pid_of(site.server);
+    const auto children = [&] {
+        std::string out;
+        FILE* p = popen(("pgrep -P " + parent).c_str(), "r");
+        char buf[256];
+        while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
+        pclose(p);
+        return out;
+    };
+    const std::string old_children = children();
+    ASSERT_FALSE(old_children.empty());
+    std::string pids = old_children;
+    std::replace(pids.begin(), pids.end(), '\n', ' ');
+    std::system(("kill -9 " + pids + " 2>/dev/null").c_str());
+    // The parent forks replacements; the first request they answer must know the revocation.
+    for (int i = 0; i < 200 && (children().empty() || children() == old_children); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    long status = 0;
+    for (int i = 0; i < 100 && status != 200 && status != 403; ++i) {
+        status = site.status("/valid", "eager");
+        if (status == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_EQ(status, 403) << "a new child served the start-up snapshot";
+    EXPECT_EQ(site.status("/valid", "san-only"), 200);
+    // Killed children make the parent log AH00052 / AH00166-like notices; only ours matter here.
+    for (const auto& line : site.server.unexpected_log_lines(0, {"AH01630", "AH00052", "exit signal"})) {
+        ADD_FAILURE() << "unexpected log line: " << line;
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryMpm, LiveReload, ::testing::Values("event", "worker", "prefork"),
