@@ -176,6 +176,7 @@ TEST(Reload, LoadWhileFilesAreRewritten) {
     std::string first_wrong;
 
     auto write_state = [&](bool b) {
+        last_write = Clock::now().time_since_epoch().count();  // requests from now on are unsettled
         write_file(site.list(), b ? "kitty:0A1B san-only\n" : "kitty:1D1D1C749D9C2D16 eager\n");
         if (b) make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
         else make_crl("kitty-ca", site.kitty_crl(), 24);
@@ -188,15 +189,16 @@ TEST(Reload, LoadWhileFilesAreRewritten) {
         while (!done) {
             const auto started = Clock::now();
             const bool b = state_b;
+            const Clock::rep written = last_write;
             const bool settled =
-                started - Clock::time_point(Clock::duration(last_write.load())) > std::chrono::milliseconds(kInterval * 1000 + 1000);
+                started - Clock::time_point(Clock::duration(written)) > std::chrono::milliseconds(kInterval * 1000 + 1000);
             const Response r = c.get({site.server.https_port(), "/allowlist/", cert});
             ++requests;
             if (r.status != 200 && r.status != 403) {
                 ++failed;
                 continue;
             }
-            if (!settled || state_b != b) continue;
+            if (!settled || last_write != written) continue;  // a rewrite began meanwhile
             ++judged;
             const long want = (cert == "eager") == !b ? 200 : 403;
             if (r.status != want) {
