@@ -1,11 +1,7 @@
 #include "allowlist.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include "error.h"
+#include "file.h"
 
 namespace cscguard {
 namespace {
@@ -47,12 +43,7 @@ SerialSet parse_allowlist(std::string_view text, const std::string& origin,
 }
 
 SerialSet load_allowlist(const std::string& path, const std::vector<std::string>& declared_issuers) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw PolicyError(path + ": cannot read allowlist: " + std::strerror(errno));
-    std::ostringstream content;
-    content << in.rdbuf();
-    if (in.bad()) throw PolicyError(path + ": error while reading allowlist");
-    return parse_allowlist(content.str(), path, declared_issuers);
+    return parse_allowlist(read_whole_file(path, "allowlist"), path, declared_issuers);
 }
 
 }  // namespace cscguard

@@ -1,15 +1,11 @@
 #include "crl.h"
 
-#include <cerrno>
-#include <cstring>
-#include <fstream>
-#include <sstream>
-
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "error.h"
+#include "file.h"
 
 namespace cscguard {
 namespace {
@@ -145,11 +141,7 @@ std::vector<RevocationList> parse_crls(std::string_view data, const std::string&
 
 std::vector<RevocationList> load_crls(const std::string& path,
                                       const std::vector<std::shared_ptr<const Issuer>>& issuers) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw PolicyError(path + ": cannot read CRL: " + std::strerror(errno));
-    std::ostringstream content;
-    content << in.rdbuf();
-    return parse_crls(content.str(), path, issuers);
+    return parse_crls(read_whole_file(path, "CRL"), path, issuers);
 }
 
 std::string format_utc(std::time_t t) {

@@ -7,6 +7,7 @@
 #include <openssl/pem.h>
 
 #include "error.h"
+#include "file.h"
 
 namespace cscguard {
 namespace {
@@ -87,16 +88,7 @@ std::shared_ptr<const Issuer> Issuer::from_pem(std::string name, std::string_vie
 }
 
 std::shared_ptr<const Issuer> Issuer::load(std::string name, std::string path) {
-    BioPtr bio(BIO_new_file(path.c_str(), "rb"));
-    if (!bio) {
-        const std::string errors = drain_openssl_errors();
-        throw PolicyError(path + ": cannot read CA certificate: " + errors);
-    }
-    std::string data;
-    char buf[4096];
-    int n = 0;
-    while ((n = BIO_read(bio.get(), buf, sizeof buf)) > 0) data.append(buf, static_cast<std::size_t>(n));
-    drain_openssl_errors();
+    const std::string data = read_whole_file(path, "CA certificate");
     return from_pem(std::move(name), data, std::move(path));
 }
 

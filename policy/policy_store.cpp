@@ -39,7 +39,7 @@ auto reload(Entry& entry, const LogSink& log, Load&& load) -> std::optional<decl
     }
     try {
         auto loaded = load();
-        if (!(FileStamp::of(entry.source.path) == stamp)) return std::nullopt;
+        if (FileStamp::of(entry.source.path) != stamp) return std::nullopt;  // still being written
         entry.stamp = stamp;
         return loaded;
     } catch (const PolicyError& err) {

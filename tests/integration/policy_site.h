@@ -6,6 +6,9 @@
 #include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
 
 #include "client.h"
 #include "httpd.h"
@@ -39,6 +42,13 @@ CSCGuardCRL {DIR}/acme.crl
 )";
 
 inline const char* kEagerSerial = "0x1D1D1C749D9C2D16";
+
+// Fails the test on error-log lines at warn or worse other than httpd's
+// AH01630 (its line for every 403) and the `expected` tags.
+inline void expect_clean_log(const Httpd& server, std::vector<std::string> expected = {}) {
+    expected.push_back("AH01630");
+    for (const auto& line : server.unexpected_log_lines(0, expected)) ADD_FAILURE() << "unexpected log line: " << line;
+}
 
 class PolicySite {
 public:

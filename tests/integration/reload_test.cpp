@@ -19,11 +19,6 @@ constexpr double kDeadline = 10.0;    // generous: the machines are shared and n
 
 const std::string kReload = "CSCGuardReloadInterval " + std::to_string(kInterval) + "\n";
 
-void expect_clean_log(const Httpd& server, std::vector<std::string> expected = {}) {
-    expected.push_back("AH01630");
-    for (const auto& line : server.unexpected_log_lines(0, expected)) ADD_FAILURE() << "unexpected log line: " << line;
-}
-
 std::string pid_of(const Httpd& server) { return read_file(server.dir() + "/httpd.pid"); }
 
 class LiveReload : public ::testing::TestWithParam<const char*> {};

@@ -7,12 +7,6 @@
 namespace it {
 namespace {
 
-// httpd logs every 403 as AH01630; anything else at warn or worse must be expected.
-void expect_clean_log(const Httpd& server, std::vector<std::string> expected = {}) {
-    expected.push_back("AH01630");
-    for (const auto& line : server.unexpected_log_lines(0, expected)) ADD_FAILURE() << "unexpected log line: " << line;
-}
-
 TEST(Revocation, RevokedCertificateIsDeniedOnEveryProviderKind) {
     PolicySite site;
     write_file(site.list(), "kitty:1D1D1C749D9C2D16 eager\nkitty:0A1B san-only\n");
