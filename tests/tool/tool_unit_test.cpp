@@ -1,0 +1,116 @@
+// The tool's building blocks: database lines, secrets, serials, arguments.
+#include <cstdlib>
+#include <set>
+
+#include <gtest/gtest.h>
+
+#include "args.h"
+#include "database.h"
+#include "secret.h"
+#include "tool_error.h"
+#include "x509_builder.h"
+
+namespace cscguard::tool {
+namespace {
+
+TEST(Database, RoundTripsOpensslCaLines) {
+    const std::string text =
+        "V\t271122090343Z\t\t2D30159CA73CC61BEAB329C23139EAC3\tclient\t/CN=eager-client/OU=staff/OU=ops\n"
+        "R\t271122090343Z\t261122090500Z,keyCompromise\t0A1B\tclient\t/CN=lazy-client\n"
+        "V\t20510101000000Z\t\t01\tserver\t/CN=picture-server\n";
+    const auto records = parse_database(text, "index.txt");
+    ASSERT_EQ(records.size(), 3u);
+    EXPECT_EQ(records[0].name(), "eager-client");
+    EXPECT_EQ(records[0].groups(), (std::vector<std::string>{"staff", "ops"}));
+    EXPECT_TRUE(records[1].revoked());
+    EXPECT_EQ(records[1].reason, "keyCompromise");
+    EXPECT_EQ(records[2].kind, "server");
+    EXPECT_EQ(format_asn1_time(records[2].expires), "20510101000000Z");  // GeneralizedTime past 2049
+    EXPECT_EQ(format_database(records), text);
+}
+
+TEST(Database, CorruptedLinesAreNamed) {
+    for (const char* bad : {"V\t271122090343Z\t\t0A1B\tclient\n",                  // 5 fields
+                            "X\t271122090343Z\t\t0A1B\tclient\t/CN=a\n",          // status
+                            "V\tyesterday\t\t0A1B\tclient\t/CN=a\n",              // time
+                            "V\t271122090343Z\t\t0a1b\tclient\t/CN=a\n",          // lowercase serial
+                            "V\t271122090343Z\t\tA1B\tclient\t/CN=a\n",           // odd length
+                            "R\t271122090343Z\tnow\t0A1B\tclient\t/CN=a\n",        // revocation date
+                            "R\t271122090343Z\t261122090500Z,oops\t0A1B\tclient\t/CN=a\n",
+                            "V\t271122090343Z\t\t0A1B\tunknown\t/CN=a\n",         // kind
+                            "V\t271122090343Z\t\t0A1B\tclient\tCN=a\n"}) {
+        try {
+            parse_database(std::string("V\t271122090343Z\t\t01\tclient\t/CN=ok\n") + bad, "/ca/index.txt");
+            ADD_FAILURE() << "accepted: " << bad;
+        } catch (const ToolError& err) {
+            EXPECT_EQ(std::string(err.what()).rfind("/ca/index.txt:2: corrupted database line (", 0), 0u) << err.what();
+        }
+    }
+}
+
+TEST(Secret, Sources) {
+    EXPECT_EQ(read_secret("pass:s3cret"), "s3cret");
+    setenv("CSCGUARD_TEST_SECRET", "from-env", 1);
+    EXPECT_EQ(read_secret("env:CSCGUARD_TEST_SECRET"), "from-env");
+    const std::string file = ::testing::TempDir() + "/secret.txt";
+    std::system(("printf 'from-file\\r\\nsecond line\\n' > " + file).c_str());
+    EXPECT_EQ(read_secret("file:" + file), "from-file");
+    try {
+        read_secret("env:CSCGUARD_NO_SUCH_VARIABLE");
+        FAIL();
+    } catch (const ToolError& err) {
+        EXPECT_EQ(err.code(), kBadSecret);
+    }
+    EXPECT_THROW(read_secret("file:/nonexistent"), ToolError);
+    EXPECT_THROW(read_secret("pass:"), ToolError);
+    try {
+        read_secret("s3cret");
+        FAIL();
+    } catch (const ToolError& err) {
+        EXPECT_EQ(err.code(), kUsage);
+    }
+}
+
+TEST(Secret, RandomPasswordsAreLongAndDifferent) {
+    const std::string a = random_password(), b = random_password();
+    EXPECT_GE(a.size(), 20u);
+    EXPECT_NE(a, b);
+    EXPECT_EQ(a.find_first_of("0O1lI"), std::string::npos);
+}
+
+TEST(Serials, SixteenRandomBytesTopBitClearUnique) {
+    std::set<std::string> taken;
+    for (int i = 0; i < 2000; ++i) {
+        const std::string s = random_serial(taken);
+        ASSERT_EQ(s.size(), 32u);
+        EXPECT_LT(std::stoi(s.substr(0, 1), nullptr, 16), 8) << "top bit must be clear: " << s;
+        EXPECT_NE(s.substr(0, 2), "00");
+        EXPECT_TRUE(taken.insert(s).second);
+    }
+}
+
+TEST(Args, OptionsFlagsAndPositionals) {
+    const Args a({"client", "eager", "--email", "a@x", "--email=b@x", "--rekey", "--days", "30"}, {"email", "days"}, {"rekey"});
+    EXPECT_EQ(a.positional(), (std::vector<std::string>{"client", "eager"}));
+    EXPECT_EQ(a.values("email"), (std::vector<std::string>{"a@x", "b@x"}));
+    EXPECT_EQ(a.int_value_or("days", 1), 30);
+    EXPECT_TRUE(a.flag("rekey"));
+    EXPECT_THROW(Args({"--nope"}, {}, {}), ToolError);
+    EXPECT_THROW(Args({"--email"}, {"email"}, {}), ToolError);
+    EXPECT_THROW(Args({"--days", "x"}, {"days"}, {}).int_value_or("days", 1), ToolError);
+}
+
+TEST(Keys, Ed25519RefusedForClients) {
+    try {
+        check_key_spec("ed25519", true);
+        FAIL();
+    } catch (const ToolError& err) {
+        EXPECT_EQ(err.code(), kRefused);
+        EXPECT_NE(std::string(err.what()).find("browsers do not accept"), std::string::npos);
+    }
+    EXPECT_NO_THROW(check_key_spec("ec:P-384", true));
+    EXPECT_THROW(check_key_spec("dsa:1024", false), ToolError);
+}
+
+}  // namespace
+}  // namespace cscguard::tool

@@ -1,0 +1,40 @@
+// The verbs of `cscguard`. Each takes the words after the verb, does its job
+// under the CA lock and returns an exit code (or throws ToolError).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ca.h"
+
+namespace cscguard::tool {
+
+using Words = std::vector<std::string>;
+
+int cmd_init(Context& ctx, const Words& words);
+int cmd_issue(Context& ctx, const Words& words);
+int cmd_sign(Context& ctx, const Words& words);
+int cmd_renew(Context& ctx, const Words& words);
+int cmd_revoke(Context& ctx, const Words& words);
+int cmd_publish(Context& ctx, const Words& words);
+int cmd_crl(Context& ctx, const Words& words);
+int cmd_list(Context& ctx, const Words& words);
+int cmd_show(Context& ctx, const Words& words);
+int cmd_export_p12(Context& ctx, const Words& words);
+int cmd_doctor(Context& ctx, const Words& words);
+
+// Writes the CRL and the allowlists mod_cscguard reads into the publish
+// directory (shared by publish, revoke --publish and crl refresh).
+struct Published {
+    std::string dir;
+    std::size_t revoked = 0;
+    std::size_t listed = 0;
+    std::vector<std::string> groups;
+};
+Published publish_files(Ca& ca, const std::string& out_dir);
+
+// Writes a .p12 for `record` (the tool must hold its key); returns the password.
+std::string export_p12_file(Ca& ca, const Record& record, const std::string& profile,
+                            const std::optional<std::string>& pass_source, const std::string& out_file);
+
+}  // namespace cscguard::tool

@@ -1,0 +1,351 @@
+// init, issue, sign, renew: everything that creates certificates.
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <sys/stat.h>
+
+#include "args.h"
+#include "commands.h"
+#include "issuer.h"
+#include "json.h"
+#include "secret.h"
+#include "tool_error.h"
+
+namespace cscguard::tool {
+namespace {
+
+void make_dir(const std::string& path, mode_t mode) {
+    // Parents first, like mkdir -p; only the last one gets `mode`.
+    for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        mkdir(path.substr(0, slash).c_str(), 0755);
+    }
+    if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
+        throw ToolError(kFailure, path + ": cannot create directory: " + std::strerror(errno));
+    }
+    chmod(path.c_str(), mode);
+}
+
+void check_days(int days, const char* what) {
+    if (days > 36500) throw ToolError(kUsage, std::string(what) + " of " + std::to_string(days) + " days is more than 100 years");
+}
+
+// What one `issue client` line asks for.
+struct ClientRequest {
+    std::string name;
+    std::vector<std::string> emails;
+    std::vector<std::string> groups;
+};
+
+void check_client_request(const ClientRequest& req) {
+    if (!is_valid_cert_name(req.name)) {
+        throw ToolError(kUsage, "'" + req.name + "' is not a certificate name: letters, digits, '.', '_', '-', '@'");
+    }
+    for (const auto& e : req.emails) check_email(e);
+    for (const auto& g : req.groups) check_group(g);
+}
+
+std::string report(const Context& ctx, const Record& r, const std::string& key_file, const std::string& p12_file,
+                   const std::string& p12_password) {
+    if (ctx.json) {
+        JsonObject o;
+        o.add("name", r.name()).add("serial", r.serial).add("kind", r.kind).add("expires", format_asn1_time(r.expires));
+        o.add("certificate", ctx.dir.cert_file(r.serial)).add("key", key_file);
+        if (!p12_file.empty()) o.add("p12", p12_file).add("p12_password", p12_password);
+        return o.str() + "\n";
+    }
+    std::string text = "issued " + r.kind + " " + r.name() + " serial " + r.serial + "\n";
+    text += "  certificate " + ctx.dir.cert_file(r.serial) + "\n";
+    if (!key_file.empty()) text += "  key         " + key_file + "\n";
+    if (!p12_file.empty()) {
+        text += "  p12         " + p12_file + "\n";
+        if (!p12_password.empty()) text += "  p12 password (shown once, store it now): " + p12_password + "\n";
+    }
+    return text;
+}
+
+// Splits a CSV line on commas; ';' separates several e-mails or groups in a field.
+std::vector<std::string> split(const std::string& text, char sep) {
+    std::vector<std::string> out;
+    std::stringstream in(text);
+    for (std::string part; std::getline(in, part, sep);) {
+        part.erase(0, part.find_first_not_of(" \t\r"));
+        part.erase(part.find_last_not_of(" \t\r") + 1);
+        if (!part.empty()) out.push_back(part);
+    }
+    return out;
+}
+
+std::vector<ClientRequest> read_csv(const std::string& path) {
+    std::ifstream in(path);
+    if (!in) throw ToolError(kFailure, path + ": cannot read");
+    std::vector<ClientRequest> requests;
+    std::size_t line_no = 0;
+    for (std::string line; std::getline(in, line);) {
+        ++line_no;
+        if (line.empty() || line[0] == '#' || (line_no == 1 && line.rfind("name", 0) == 0)) continue;
+        std::vector<std::string> fields;
+        std::stringstream cells(line);
+        for (std::string cell; std::getline(cells, cell, ',');) fields.push_back(cell);
+        ClientRequest req;
+        req.name = fields.empty() ? "" : split(fields[0], ';').empty() ? "" : split(fields[0], ';')[0];
+        if (fields.size() > 1) req.emails = split(fields[1], ';');
+        if (fields.size() > 2) req.groups = split(fields[2], ';');
+        try {
+            check_client_request(req);
+        } catch (const ToolError& err) {
+            throw ToolError(err.code(), path + ":" + std::to_string(line_no) + ": " + err.what());
+        }
+        requests.push_back(std::move(req));
+    }
+    return requests;
+}
+
+}  // namespace
+
+int cmd_init(Context& ctx, const Words& words) {
+    Args args(words, {"name", "key", "days", "crl-days", "crl-url", "publish-dir"}, {});
+    args.at_most(0);
+    const auto name = args.value("name");
+    if (!name) throw ToolError(kUsage, "init needs --name NAME (the CA's name, e.g. kitty-ca)");
+    if (!is_valid_name(*name)) {
+        throw ToolError(kUsage, "'" + *name + "' is not a CA name: a letter first, then letters, digits, '.', '_', '-' "
+                                              "(it is also the issuer name mod_cscguard's rules use)");
+    }
+    if (ctx.dir.initialised()) throw ToolError(kConflict, ctx.dir.root() + " already holds a CA; refusing to overwrite it");
+    CaSettings s;
+    s.name = *name;
+    s.key_spec = args.value_or("key", "ec:P-256");
+    check_key_spec(s.key_spec, false);
+    const int days = args.int_value_or("days", 3650);
+    check_days(days, "--days");
+    s.crl_days = args.int_value_or("crl-days", 30);
+    s.crl_url = args.value_or("crl-url", "");
+    std::string pass;
+    if (ctx.ca_pass) pass = read_secret(*ctx.ca_pass);
+    s.key_encrypted = !pass.empty();
+
+    make_dir(ctx.dir.root(), 0700);
+    for (const char* sub : {"private", "certs", "p12"}) make_dir(ctx.dir.path(sub), 0700);
+    s.publish_dir = args.value_or("publish-dir", ctx.dir.publish_dir());
+    CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
+
+    EvpPkeyPtr key = generate_key(s.key_spec, false);
+    CertProfile profile;
+    profile.kind = "ca";
+    profile.common_name = s.name;
+    profile.days = days;
+    profile.not_before = ctx.now - 300;
+    X509Ptr cert = build_certificate(profile, *key, nullptr, *key, random_serial({}));
+    write_file_atomic(ctx.dir.path("private/ca.key"), private_key_pem(*key, pass), 0600);
+    write_file_atomic(ctx.dir.path("ca.crt"), certificate_pem(*cert), 0644);
+    write_file_atomic(ctx.dir.path("index.txt"), "", 0600);
+    write_file_atomic(ctx.dir.path("index.txt.attr"), "unique_subject = no\n", 0600);
+    write_file_atomic(ctx.dir.path("crlnumber"), "01\n", 0600);
+    ctx.dir.save_settings(s);  // last: its presence marks the CA as initialised
+
+    Ca ca(ctx);
+    const Published pub = publish_files(ca, s.publish_dir);
+    if (ctx.json) {
+        ctx.out << JsonObject().add("name", s.name).add("dir", ctx.dir.root()).add("certificate", ctx.dir.path("ca.crt"))
+                       .add("key_encrypted", s.key_encrypted).add("publish_dir", pub.dir).str() << "\n";
+    } else {
+        ctx.out << "created CA " << s.name << " in " << ctx.dir.root() << " (" << s.key_spec << ", " << days
+                << " days" << (s.key_encrypted ? ", key encrypted" : "") << ")\n"
+                << "published an empty CRL and allowlist in " << pub.dir << "\n"
+                << "next: cscguard issue server HOST, cscguard issue client NAME --email ... --group ...\n";
+    }
+    return kOk;
+}
+
+int cmd_issue(Context& ctx, const Words& words) {
+    Args args(words, {"email", "group", "days", "key", "p12", "p12-pass", "san", "from-csv"}, {});
+    const std::string kind = args.need(0, "what to issue: client NAME or server HOST");
+    if (kind != "client" && kind != "server") throw ToolError(kUsage, "issue client NAME | issue server HOST");
+    CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
+    Ca ca(ctx);
+    const std::string key_spec = args.value_or("key", ca.settings.key_spec);
+    check_key_spec(key_spec, kind == "client");
+
+    if (kind == "server") {
+        const std::string host = args.need(1, "the server's host name");
+        args.at_most(2);
+        if (!is_valid_cert_name(host)) throw ToolError(kUsage, "'" + host + "' is not a host name");
+        CertProfile p;
+        p.kind = "server";
+        p.common_name = host;
+        p.days = args.int_value_or("days", ca.settings.server_days);
+        check_days(p.days, "--days");
+        p.sans.push_back("DNS:" + host);
+        for (const auto& san : args.values("san")) {
+            if (san.rfind("DNS:", 0) != 0 && san.rfind("IP:", 0) != 0) {
+                throw ToolError(kUsage, "--san '" + san + "': use DNS:name or IP:address");
+            }
+            p.sans.push_back(san);
+        }
+        p.crl_url = ca.settings.crl_url;
+        EvpPkeyPtr key = generate_key(key_spec, false);
+        const Record r = ca.issue(p, *key, key.get());
+        ca.save();
+        ctx.out << report(ctx, r, ctx.dir.key_file(r.serial), "", "");
+        return kOk;
+    }
+
+    std::vector<ClientRequest> requests;
+    if (const auto csv = args.value("from-csv")) {
+        args.at_most(1);
+        requests = read_csv(*csv);
+    } else {
+        requests.push_back({args.need(1, "the client's name"), args.values("email"), args.values("group")});
+        args.at_most(2);
+        check_client_request(requests.back());
+    }
+    const int days = args.int_value_or("days", ca.settings.client_days);
+    check_days(days, "--days");
+    const auto p12 = args.value("p12");
+    if (p12 && *p12 != "compat" && *p12 != "modern") throw ToolError(kUsage, "--p12 compat|modern");
+    // Check every name first: a batch either issues everything or nothing.
+    std::set<std::string> batch_names;
+    for (const auto& req : requests) {
+        if (!ca.valid_named(req.name, "client").empty() || !batch_names.insert(req.name).second) {
+            throw ToolError(kConflict, "a valid client certificate named '" + req.name +
+                                           "' exists already (use `cscguard renew " + req.name + "`, or revoke it first)");
+        }
+    }
+    std::size_t done = 0;
+    for (const auto& req : requests) {
+        CertProfile p;
+        p.kind = "client";
+        p.common_name = req.name;
+        p.emails = req.emails;
+        p.groups = req.groups;
+        p.days = days;
+        p.crl_url = ca.settings.crl_url;
+        EvpPkeyPtr key = generate_key(key_spec, true);
+        const Record r = ca.issue(p, *key, key.get());
+        std::string p12_file, password;
+        if (p12) {
+            p12_file = ctx.dir.path("p12/" + r.name() + ".p12");
+            password = export_p12_file(ca, r, *p12, args.value("p12-pass"), p12_file);
+            if (args.value("p12-pass")) password.clear();  // the caller chose it: do not echo it
+        }
+        if (requests.size() == 1) ctx.out << report(ctx, r, ctx.dir.key_file(r.serial), p12_file, password);
+        if (ctx.progress && requests.size() > 1 && (++done % 10 == 0 || done == requests.size())) {
+            ctx.err << "\rissued " << done << "/" << requests.size() << std::flush;
+        }
+    }
+    if (ctx.progress && requests.size() > 1) ctx.err << "\n";
+    ca.save();
+    if (requests.size() > 1) {
+        if (ctx.json) ctx.out << JsonObject().add("issued", static_cast<long long>(requests.size())).str() << "\n";
+        else ctx.out << "issued " << requests.size() << " client certificates\n";
+    }
+    return kOk;
+}
+
+int cmd_sign(Context& ctx, const Words& words) {
+    Args args(words, {"name", "email", "group", "days", "san"}, {});
+    const std::string kind = args.need(0, "client or server");
+    const std::string csr_file = args.need(1, "the request file REQ.csr");
+    args.at_most(2);
+    if (kind != "client" && kind != "server") throw ToolError(kUsage, "sign client|server REQ.csr --name NAME");
+    const auto name = args.value("name");
+    if (!name) throw ToolError(kUsage, "sign needs --name NAME (the request's own subject is not trusted)");
+    EvpPkeyPtr pub = public_key_of_csr(read_file(csr_file), csr_file, kind == "client");
+    CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
+    Ca ca(ctx);
+    CertProfile p;
+    p.kind = kind;
+    p.common_name = *name;
+    p.crl_url = ca.settings.crl_url;
+    if (kind == "client") {
+        const ClientRequest req{*name, args.values("email"), args.values("group")};
+        check_client_request(req);
+        if (!ca.valid_named(*name, "client").empty()) {
+            throw ToolError(kConflict, "a valid client certificate named '" + *name + "' exists already");
+        }
+        p.emails = req.emails;
+        p.groups = req.groups;
+        p.days = args.int_value_or("days", ca.settings.client_days);
+    } else {
+        if (!is_valid_cert_name(*name)) throw ToolError(kUsage, "'" + *name + "' is not a host name");
+        p.sans.push_back("DNS:" + *name);
+        for (const auto& san : args.values("san")) p.sans.push_back(san);
+        p.days = args.int_value_or("days", ca.settings.server_days);
+    }
+    check_days(p.days, "--days");
+    const Record r = ca.issue(p, *pub, nullptr);
+    ca.save();
+    ctx.out << report(ctx, r, "", "", "");
+    return kOk;
+}
+
+int cmd_renew(Context& ctx, const Words& words) {
+    Args args(words, {"days", "key"}, {"rekey", "revoke-old", "keep-old"});
+    const std::string name = args.need(0, "the certificate's name");
+    args.at_most(1);
+    if (args.flag("revoke-old") && args.flag("keep-old")) throw ToolError(kUsage, "--revoke-old or --keep-old, not both");
+    CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
+    Ca ca(ctx);
+    auto current = ca.valid_named(name);
+    if (current.empty()) throw ToolError(kNotFound, "no valid certificate named '" + name + "' to renew");
+    const Record old = *current.back();
+    X509Ptr old_cert = ca.certificate_of(old);
+
+    CertProfile p;
+    p.kind = old.kind;
+    p.common_name = old.name();
+    p.groups = old.groups();
+    p.crl_url = ca.settings.crl_url;
+    p.days = args.int_value_or("days", old.kind == "client" ? ca.settings.client_days : ca.settings.server_days);
+    check_days(p.days, "--days");
+    GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(old_cert.get(), NID_subject_alt_name, nullptr, nullptr)));
+    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+        const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
+        const auto* data = gn->type == GEN_EMAIL || gn->type == GEN_DNS ? gn->d.ia5 : nullptr;
+        if (data) {
+            const std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                                    static_cast<std::size_t>(ASN1_STRING_length(data)));
+            if (gn->type == GEN_EMAIL) p.emails.push_back(value);
+            else p.sans.push_back("DNS:" + value);
+        } else if (gn->type == GEN_IPADD && gn->d.ip->length == 4) {
+            const unsigned char* ip = gn->d.ip->data;
+            p.sans.push_back("IP:" + std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." + std::to_string(ip[2]) + "." +
+                             std::to_string(ip[3]));
+        }
+    }
+    EvpPkeyPtr new_key;
+    EVP_PKEY* subject_key = X509_get0_pubkey(old_cert.get());  // same key unless --rekey
+    if (args.flag("rekey")) {
+        new_key = generate_key(args.value_or("key", ca.settings.key_spec), old.kind == "client");
+        subject_key = new_key.get();
+    }
+    Record renewed = ca.issue(p, *subject_key, new_key.get());
+    if (!new_key) {
+        // Same key: keep the tool's copy of it (if it has one) next to the new certificate.
+        struct stat old_key {};
+        if (::stat(ctx.dir.key_file(old.serial).c_str(), &old_key) == 0) {
+            write_file_atomic(ctx.dir.key_file(renewed.serial), read_file(ctx.dir.key_file(old.serial)), 0600);
+        }
+    }
+    if (args.flag("revoke-old")) {
+        for (auto& r : ca.records) {
+            if (r.serial == old.serial) {
+                r.status = 'R';
+                r.revoked_at = ctx.now;
+                r.reason = "superseded";
+            }
+        }
+    }
+    ca.save();
+    struct stat st {};
+    const bool key_held = ::stat(ctx.dir.key_file(renewed.serial).c_str(), &st) == 0;
+    ctx.out << report(ctx, renewed, key_held ? ctx.dir.key_file(renewed.serial) : "", "", "");
+    if (!ctx.json) {
+        ctx.out << "  replaces   " << old.serial << (args.flag("revoke-old") ? " (revoked: superseded; run `cscguard publish`)" : " (still valid until it expires; --revoke-old to revoke it)") << "\n";
+    }
+    return kOk;
+}
+
+}  // namespace cscguard::tool

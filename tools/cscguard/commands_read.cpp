@@ -1,0 +1,209 @@
+// list, show, export-p12, doctor: reading the CA (export-p12 only adds a file).
+#include <cstdio>
+#include <set>
+
+#include <openssl/pem.h>
+#include <sys/stat.h>
+
+#include "args.h"
+#include "commands.h"
+#include "json.h"
+#include "secret.h"
+#include "tool_error.h"
+
+namespace cscguard::tool {
+namespace {
+
+std::string status_of(const Record& r, std::time_t now) {
+    if (r.revoked()) return "revoked";
+    return r.expires <= now ? "expired" : "valid";
+}
+
+std::string record_json(const Record& r, std::time_t now) {
+    JsonObject o;
+    o.add("name", r.name()).add("serial", r.serial).add("kind", r.kind).add("status", status_of(r, now));
+    o.add("expires", format_asn1_time(r.expires)).add("groups", r.groups());
+    if (r.revoked()) o.add("revoked", format_asn1_time(r.revoked_at)).add("reason", r.reason);
+    return o.str();
+}
+
+std::vector<std::string> emails_of(X509& cert) {
+    std::vector<std::string> out;
+    GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(&cert, NID_subject_alt_name, nullptr, nullptr)));
+    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
+        const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
+        if (gn->type != GEN_EMAIL) continue;
+        out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.rfc822Name)),
+                         static_cast<std::size_t>(ASN1_STRING_length(gn->d.rfc822Name)));
+    }
+    return out;
+}
+
+}  // namespace
+
+int cmd_list(Context& ctx, const Words& words) {
+    Args args(words, {"expiring"}, {"valid", "revoked"});
+    args.at_most(0);
+    CaDir::Lock lock(ctx.dir, false, ctx.lock_timeout);
+    Ca ca(ctx);
+    const int expiring = args.value("expiring") ? args.int_value_or("expiring", 30) : -1;
+    std::vector<const Record*> shown;
+    for (const auto& r : ca.records) {
+        if (args.flag("valid") && !r.valid_at(ctx.now)) continue;
+        if (args.flag("revoked") && !r.revoked()) continue;
+        if (expiring >= 0 && !(r.valid_at(ctx.now) && r.expires <= ctx.now + expiring * 86400L)) continue;
+        shown.push_back(&r);
+    }
+    if (ctx.json) {
+        ctx.out << "[";
+        for (std::size_t i = 0; i < shown.size(); ++i) ctx.out << (i ? "," : "") << record_json(*shown[i], ctx.now);
+        ctx.out << "]\n";
+        return kOk;
+    }
+    char line[256];
+    std::snprintf(line, sizeof line, "%-8s %-34s %-6s %-13s %-20s %s\n", "STATUS", "SERIAL", "KIND", "EXPIRES", "NAME", "GROUPS");
+    ctx.out << line;
+    for (const Record* r : shown) {
+        std::string groups;
+        for (const auto& g : r->groups()) groups += (groups.empty() ? "" : ",") + g;
+        std::snprintf(line, sizeof line, "%-8s %-34s %-6s %-13s %-20s %s\n", status_of(*r, ctx.now).c_str(),
+                      r->serial.c_str(), r->kind.c_str(), format_asn1_time(r->expires).substr(0, 6).c_str(),
+                      r->name().c_str(), groups.c_str());
+        ctx.out << line;
+    }
+    return kOk;
+}
+
+int cmd_show(Context& ctx, const Words& words) {
+    Args args(words, {"serial"}, {"pem"});
+    args.at_most(1);
+    CaDir::Lock lock(ctx.dir, false, ctx.lock_timeout);
+    Ca ca(ctx);
+    const Record& r = ca.find(args.positional().empty() ? std::nullopt : std::optional(args.positional()[0]), args.value("serial"));
+    X509Ptr cert = ca.certificate_of(r);
+    if (args.flag("pem")) {
+        ctx.out << certificate_pem(*cert);
+        return kOk;
+    }
+    const std::vector<std::string> emails = emails_of(*cert);
+    struct stat st {};
+    const bool key_held = ::stat(ctx.dir.key_file(r.serial).c_str(), &st) == 0;
+    if (ctx.json) {
+        std::string json = record_json(r, ctx.now);
+        json.pop_back();
+        ctx.out << json << ",\"emails\":" << json_array(emails) << ",\"certificate\":" << json_string(ctx.dir.cert_file(r.serial))
+                << ",\"key_held\":" << (key_held ? "true" : "false") << "}\n";
+        return kOk;
+    }
+    ctx.out << "name        " << r.name() << "\n"
+            << "kind        " << r.kind << "\n"
+            << "status      " << status_of(r, ctx.now) << (r.revoked() ? " (" + r.reason + ", " + format_asn1_time(r.revoked_at) + ")" : "") << "\n"
+            << "serial      " << r.serial << "  (in allowlists: " << ca.settings.name << ":" << r.serial << ")\n"
+            << "subject     " << r.subject << "\n"
+            << "emails      ";
+    for (const auto& e : emails) ctx.out << e << " ";
+    ctx.out << "\nexpires     " << format_asn1_time(r.expires) << "\n"
+            << "certificate " << ctx.dir.cert_file(r.serial) << "\n"
+            << "key         " << (key_held ? ctx.dir.key_file(r.serial) : "(not held: signed from a CSR)") << "\n";
+    return kOk;
+}
+
+std::string export_p12_file(Ca& ca, const Record& record, const std::string& profile,
+                            const std::optional<std::string>& pass_source, const std::string& out_file) {
+    const std::string key_file = ca.ctx.dir.key_file(record.serial);
+    struct stat st {};
+    if (::stat(key_file.c_str(), &st) != 0) {
+        throw ToolError(kNotFound, "the tool does not hold the key of " + record.serial +
+                                       " (it was signed from a CSR): its holder builds the .p12");
+    }
+    const std::string password = pass_source ? read_secret(*pass_source) : random_password(24);
+    EvpPkeyPtr key = load_private_key(read_file(key_file), "", key_file);
+    X509Ptr cert = ca.certificate_of(record);
+    write_file_atomic(out_file, build_p12(*cert, *key, *ca.cert, record.name(), password, profile), 0600);
+    return password;
+}
+
+int cmd_export_p12(Context& ctx, const Words& words) {
+    Args args(words, {"serial", "p12-pass", "out"}, {});
+    std::optional<std::string> name;
+    std::string profile = "compat";
+    for (const auto& word : args.positional()) {
+        if (word == "compat" || word == "modern") profile = word;
+        else if (!name) name = word;
+        else throw ToolError(kUsage, "unexpected argument '" + word + "'");
+    }
+    CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
+    Ca ca(ctx);
+    const Record& r = ca.find(name, args.value("serial"));
+    if (r.revoked()) throw ToolError(kRefused, "certificate " + r.serial + " is revoked; export refused");
+    const std::string out = args.value_or("out", ctx.dir.path("p12/" + r.name() + ".p12"));
+    const std::string password = export_p12_file(ca, r, profile, args.value("p12-pass"), out);
+    const bool generated = !args.value("p12-pass");
+    if (ctx.json) {
+        JsonObject o;
+        o.add("p12", out).add("profile", profile);
+        if (generated) o.add("password", password);
+        ctx.out << o.str() << "\n";
+    } else {
+        ctx.out << "wrote " << out << " (" << profile << ")\n";
+        if (generated) ctx.out << "password (shown once, store it now): " << password << "\n";
+    }
+    return kOk;
+}
+
+int cmd_doctor(Context& ctx, const Words& words) {
+    Args args(words, {}, {});
+    args.at_most(0);
+    CaDir::Lock lock(ctx.dir, false, ctx.lock_timeout);
+    std::vector<std::string> problems, notes;
+    Ca ca(ctx);  // a corrupted database line stops here with its line number
+    auto mode_of = [](const std::string& path) -> int {
+        struct stat st {};
+        return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
+    };
+    for (const char* dir : {"", "private", "certs", "p12"}) {
+        const std::string path = dir[0] ? ctx.dir.path(dir) : ctx.dir.root();
+        const int mode = mode_of(path);
+        if (mode >= 0 && (mode & 077)) problems.push_back(path + " is readable by others (chmod 700)");
+    }
+    const int key_mode = mode_of(ctx.dir.path("private/ca.key"));
+    if (key_mode < 0) problems.push_back("private/ca.key is missing");
+    else if (key_mode & 077) problems.push_back("private/ca.key is readable by others (chmod 600)");
+    const std::time_t ca_end = [&] {
+        struct tm tm {};
+        ASN1_TIME_to_tm(X509_get0_notAfter(ca.cert.get()), &tm);
+        return timegm(&tm);
+    }();
+    if (ca_end < ctx.now + 90 * 86400L) problems.push_back("the CA certificate expires " + format_asn1_time(ca_end) + ": plan a new CA");
+    try {
+        const std::string pem = read_file(ctx.dir.path("crl.pem"));
+        BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+        OpenSslPtr<X509_CRL, X509_CRL_free> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+        struct tm tm {};
+        if (!crl || !ASN1_TIME_to_tm(X509_CRL_get0_nextUpdate(crl.get()), &tm)) throw ToolError(kFailure, "unreadable");
+        const std::time_t next = timegm(&tm);
+        if (next < ctx.now) problems.push_back("the CRL is stale since " + format_asn1_time(next) + ": cscguard crl refresh");
+        else if (next < ctx.now + ca.settings.crl_days * 86400L / 3) problems.push_back("the CRL is due: cscguard crl refresh");
+    } catch (const ToolError&) {
+        problems.push_back("crl.pem is missing or unreadable: cscguard publish");
+    }
+    std::set<std::string> seen;
+    for (const auto& r : ca.records) {
+        if (!seen.insert(r.serial).second) problems.push_back("serial " + r.serial + " appears twice in index.txt");
+        if (mode_of(ctx.dir.cert_file(r.serial)) < 0) problems.push_back("certs/" + r.serial + ".pem is missing");
+        if (r.valid_at(ctx.now) && r.expires < ctx.now + 30 * 86400L) {
+            notes.push_back(r.kind + " " + r.name() + " (" + r.serial + ") expires " + format_asn1_time(r.expires) +
+                            ": cscguard renew " + r.name());
+        }
+    }
+    if (ctx.json) {
+        ctx.out << JsonObject().add("problems", problems).add("expiring", notes).str() << "\n";
+    } else {
+        for (const auto& p : problems) ctx.out << "problem: " << p << "\n";
+        for (const auto& n : notes) ctx.out << "expiring: " << n << "\n";
+        if (problems.empty()) ctx.out << "ok: " << ca.records.size() << " certificates, permissions, CA and CRL dates\n";
+    }
+    return problems.empty() ? kOk : kDoctorFound;
+}
+
+}  // namespace cscguard::tool

@@ -1,0 +1,201 @@
+// revoke, publish, crl: what takes certificates away and tells httpd.
+#include <algorithm>
+#include <cerrno>
+#include <map>
+#include <sys/stat.h>
+
+#include <openssl/pem.h>
+
+#include "args.h"
+#include "commands.h"
+#include "json.h"
+#include "tool_error.h"
+
+namespace cscguard::tool {
+namespace {
+
+std::string crl_of(Ca& ca) {
+    std::vector<Record> revoked;
+    for (const auto& r : ca.records) {
+        if (r.revoked()) revoked.push_back(r);
+    }
+    return build_crl_pem(*ca.cert, ca.key(), revoked, ca.ctx.dir.next_crl_number(), ca.settings.crl_days, ca.ctx.now);
+}
+
+// httpd's children (www-data) re-read published files: every directory on the
+// way must let others through.
+std::string unreadable_by_httpd(const std::string& dir) {
+    std::string path;
+    for (std::size_t pos = 0; pos != std::string::npos;) {
+        pos = dir.find('/', pos + 1);
+        path = dir.substr(0, pos);
+        struct stat st {};
+        if (!path.empty() && ::stat(path.c_str(), &st) == 0 && !(st.st_mode & S_IXOTH)) return path;
+    }
+    return {};
+}
+
+struct CrlState {
+    std::time_t next_update = 0;
+    std::time_t this_update = 0;
+};
+
+CrlState read_crl_times(const std::string& file) {
+    const std::string pem = read_file(file);
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    OpenSslPtr<X509_CRL, X509_CRL_free> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    if (!crl || !X509_CRL_get0_nextUpdate(crl.get())) throw ToolError(kFailure, file + ": not a CRL with a nextUpdate");
+    struct tm tm {};
+    CrlState s;
+    ASN1_TIME_to_tm(X509_CRL_get0_nextUpdate(crl.get()), &tm);
+    s.next_update = timegm(&tm);
+    ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl.get()), &tm);
+    s.this_update = timegm(&tm);
+    return s;
+}
+
+// Due for a refresh when less than a third of its validity is left.
+bool crl_due(const CrlState& s, std::time_t now) {
+    return now + (s.next_update - s.this_update) / 3 >= s.next_update;
+}
+
+}  // namespace
+
+Published publish_files(Ca& ca, const std::string& out_dir) {
+    if (mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST) {
+        throw ToolError(kFailure, out_dir + ": cannot create the publish directory");
+    }
+    Published pub;
+    pub.dir = out_dir;
+    const std::string issuer = ca.settings.name;
+    std::string all = "# all valid client certificates of " + issuer + "; written by `cscguard publish`\n";
+    std::map<std::string, std::string> groups;
+    for (const auto& r : ca.records) {
+        if (r.revoked()) ++pub.revoked;
+        if (r.kind != "client" || !r.valid_at(ca.ctx.now)) continue;
+        const std::string line = issuer + ":" + r.serial + "  " + r.name() + "\n";
+        all += line;
+        ++pub.listed;
+        for (const auto& g : r.groups()) {
+            auto& text = groups[g];
+            if (text.empty()) text = "# group " + g + " of " + issuer + "; written by `cscguard publish`\n";
+            text += line;
+        }
+    }
+    // The CRL first: a revocation must not wait for the lists.
+    const std::string crl = crl_of(ca);
+    write_file_atomic(ca.ctx.dir.path("crl.pem"), crl, 0644);
+    write_file_atomic(out_dir + "/crl.pem", crl, 0644);
+    write_file_atomic(out_dir + "/ca.crt", read_file(ca.ctx.dir.path("ca.crt")), 0644);
+    write_file_atomic(out_dir + "/all.list", all, 0644);
+    for (const auto& [group, text] : groups) {
+        write_file_atomic(out_dir + "/" + group + ".list", text, 0644);
+        pub.groups.push_back(group);
+    }
+    return pub;
+}
+
+int cmd_revoke(Context& ctx, const Words& words) {
+    Args args(words, {"serial", "reason"}, {"publish"});
+    args.at_most(1);
+    const std::string reason = args.value_or("reason", "unspecified");
+    if (!is_valid_reason(reason)) {
+        throw ToolError(kUsage, "--reason '" + reason + "': use keyCompromise, superseded, affiliationChanged, "
+                                                       "cessationOfOperation, privilegeWithdrawn or unspecified");
+    }
+    CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
+    Ca ca(ctx);
+    std::vector<Record*> targets;
+    if (const auto serial = args.value("serial")) {
+        Record& r = ca.find(std::nullopt, serial);
+        if (r.revoked()) throw ToolError(kConflict, "serial " + r.serial + " is already revoked");
+        targets.push_back(&r);
+    } else {
+        const std::string& name = args.need(0, "NAME or --serial S");
+        targets = ca.valid_named(name);
+        if (targets.empty()) throw ToolError(kNotFound, "no valid certificate named '" + name + "' to revoke");
+    }
+    for (Record* r : targets) {
+        r->status = 'R';
+        r->revoked_at = ctx.now;
+        r->reason = reason;
+    }
+    ca.save();
+    std::vector<std::string> serials;
+    for (Record* r : targets) serials.push_back(r->serial);
+    std::string published;
+    if (args.flag("publish")) published = publish_files(ca, ca.settings.publish_dir).dir;
+    if (ctx.json) {
+        ctx.out << JsonObject().add("revoked", serials).add("reason", reason).add("published", !published.empty()).str() << "\n";
+    } else {
+        for (const auto& s : serials) ctx.out << "revoked " << s << " (" << reason << ")\n";
+        ctx.out << (published.empty() ? "run `cscguard publish` to write the new CRL for httpd\n"
+                                      : "published the new CRL in " + published + "\n");
+    }
+    return kOk;
+}
+
+int cmd_publish(Context& ctx, const Words& words) {
+    Args args(words, {"out"}, {});
+    args.at_most(0);
+    CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
+    Ca ca(ctx);
+    const Published pub = publish_files(ca, args.value_or("out", ca.settings.publish_dir));
+    const std::string blocked = unreadable_by_httpd(pub.dir);
+    if (ctx.json) {
+        std::vector<std::string> lists{"all"};
+        lists.insert(lists.end(), pub.groups.begin(), pub.groups.end());
+        ctx.out << JsonObject().add("dir", pub.dir).add("listed", static_cast<long long>(pub.listed))
+                       .add("revoked", static_cast<long long>(pub.revoked)).add("allowlists", lists).str() << "\n";
+        return kOk;
+    }
+    ctx.out << "published " << pub.listed << " valid client certificates and a CRL of " << pub.revoked
+            << " revoked in " << pub.dir << "\n\n# httpd configuration that uses them:\n"
+            << "CSCGuardIssuer " << ca.settings.name << " " << pub.dir << "/ca.crt\n"
+            << "CSCGuardCRL " << pub.dir << "/crl.pem\n"
+            << "CSCGuardAllowlist all " << pub.dir << "/all.list\n";
+    for (const auto& g : pub.groups) ctx.out << "CSCGuardAllowlist " << g << " " << pub.dir << "/" << g << ".list\n";
+    ctx.out << "# then e.g.  Require cscguard-allowlist " << (pub.groups.empty() ? "all" : pub.groups.front()) << "\n";
+    if (!blocked.empty()) {
+        ctx.err << "warning: " << blocked << " does not let other users through (no o+x): httpd's children cannot "
+                << "re-read these files after a change; publish elsewhere with --out DIR\n";
+    }
+    return kOk;
+}
+
+int cmd_crl(Context& ctx, const Words& words) {
+    Args args(words, {}, {"if-due"});
+    const std::string what = args.need(0, "status or refresh");
+    args.at_most(1);
+    if (what == "status") {
+        CaDir::Lock lock(ctx.dir, false, ctx.lock_timeout);
+        Ca ca(ctx);
+        const CrlState s = read_crl_times(ctx.dir.path("crl.pem"));
+        const long long left = static_cast<long long>(s.next_update - ctx.now);
+        const bool due = crl_due(s, ctx.now);
+        if (ctx.json) {
+            ctx.out << JsonObject().add("next_update", format_asn1_time(s.next_update)).add("seconds_left", left)
+                           .add("due", due).add("stale", left < 0).str() << "\n";
+        } else {
+            ctx.out << "CRL of " << ca.settings.name << ": nextUpdate " << format_asn1_time(s.next_update) << ", "
+                    << (left < 0 ? "STALE since " + std::to_string(-left / 3600) + " h"
+                                 : std::to_string(left / 86400) + " days left")
+                    << (due ? " - refresh it now: cscguard crl refresh" : "") << "\n";
+        }
+        return due ? kCrlDue : kOk;
+    }
+    if (what != "refresh") throw ToolError(kUsage, "crl status | crl refresh [--if-due]");
+    CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
+    Ca ca(ctx);
+    if (args.flag("if-due") && !crl_due(read_crl_times(ctx.dir.path("crl.pem")), ctx.now)) {
+        if (!ctx.json) ctx.out << "CRL not due yet; nothing written\n";
+        else ctx.out << JsonObject().add("refreshed", false).str() << "\n";
+        return kOk;
+    }
+    const Published pub = publish_files(ca, ca.settings.publish_dir);
+    if (ctx.json) ctx.out << JsonObject().add("refreshed", true).add("dir", pub.dir).str() << "\n";
+    else ctx.out << "refreshed the CRL (and allowlists) in " << pub.dir << "\n";
+    return kOk;
+}
+
+}  // namespace cscguard::tool

@@ -1,0 +1,60 @@
+// Keys, certificates, CSRs, CRLs and .p12 bundles, with OpenSSL 3 libcrypto.
+#pragma once
+
+#include <ctime>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "database.h"
+#include "openssl_ptr.h"
+
+namespace cscguard::tool {
+
+using X509ReqPtr = OpenSslPtr<X509_REQ, X509_REQ_free>;
+
+// "ec:P-256" (default), "ec:P-384", "rsa:2048", "rsa:3072", "rsa:4096".
+// Ed25519 is refused for client certificates: browsers do not accept it.
+EvpPkeyPtr generate_key(std::string_view spec, bool for_client);
+void check_key_spec(std::string_view spec, bool for_client);
+
+std::string private_key_pem(EVP_PKEY& key, const std::string& passphrase = "");
+// Throws ToolError(kBadSecret) for a wrong passphrase.
+EvpPkeyPtr load_private_key(const std::string& pem, const std::string& passphrase, const std::string& origin);
+X509Ptr load_certificate(const std::string& pem, const std::string& origin);
+std::string certificate_pem(X509& cert);
+
+struct CertProfile {
+    std::string kind;  // "ca", "client" or "server"
+    std::string common_name;
+    std::vector<std::string> groups;  // subject OU values
+    std::vector<std::string> emails;  // rfc822Name subjectAltNames
+    std::vector<std::string> sans;    // server: "DNS:host", "IP:127.0.0.1"
+    int days = 365;
+    std::string crl_url;
+    std::time_t not_before = 0;  // 0: now
+};
+
+// Signs a certificate for `subject_key` (self-signed when issuer is null).
+X509Ptr build_certificate(const CertProfile& profile, EVP_PKEY& subject_key, X509* issuer, EVP_PKEY& issuer_key,
+                          const std::string& serial_hex);
+
+// 16 random bytes with the top bit cleared (positive, 127 bits of entropy,
+// within RFC 5280's 20 octets), as uppercase hex, not in `taken`.
+std::string random_serial(const std::set<std::string>& taken);
+
+// A CSR's public key, after checking its signature; refuses (kRefused) a
+// request for CA:TRUE and (kFailure) anything that is not a CSR.
+EvpPkeyPtr public_key_of_csr(const std::string& pem, const std::string& origin, bool for_client);
+
+// A CRL of `revoked` records, nextUpdate `days` from `now`.
+std::string build_crl_pem(X509& ca, EVP_PKEY& ca_key, const std::vector<Record>& revoked,
+                          const std::string& number_hex, int days, std::time_t now);
+
+// PKCS#12: "compat" is 3DES/SHA-1 (old macOS keychains, Java, Windows Server
+// 2016 import it); "modern" is AES-256-CBC/PBKDF2 with a SHA-256 MAC.
+std::string build_p12(X509& cert, EVP_PKEY& key, X509& ca, const std::string& friendly_name,
+                      const std::string& password, std::string_view profile);
+
+}  // namespace cscguard::tool
