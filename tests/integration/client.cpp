@@ -65,7 +65,10 @@ Response Client::get(const Request& request) {
     curl_easy_setopt(curl_, CURLOPT_RESOLVE, resolve);
     curl_easy_setopt(curl_, CURLOPT_HTTPHEADER, headers);
     curl_easy_setopt(curl_, CURLOPT_CAINFO, ca.c_str());
-    if (!request.cert.empty()) {
+    if (!request.cert_file.empty()) {
+        curl_easy_setopt(curl_, CURLOPT_SSLCERT, request.cert_file.c_str());
+        curl_easy_setopt(curl_, CURLOPT_SSLKEY, request.key_file.c_str());
+    } else if (!request.cert.empty()) {
         curl_easy_setopt(curl_, CURLOPT_SSLCERT, cert.c_str());
         curl_easy_setopt(curl_, CURLOPT_SSLKEY, key.c_str());
     }

@@ -16,6 +16,7 @@ struct Request {
     std::string cert;                  // PKI name ("eager"); empty: no client certificate
     bool tls = true;
     std::vector<std::string> headers;  // extra request headers, "Name: value"
+    std::string cert_file, key_file;   // instead of `cert`: explicit files (e.g. issued by cscguard)
 };
 
 struct Response {

@@ -90,7 +90,7 @@ Listen 127.0.0.1:{HTTP} http
   SSLEngine on
   SSLCertificateFile {PKI}/picture-server.crt
   SSLCertificateKeyFile {PKI}/picture-server.key
-  SSLCACertificateFile {PKI}/trusted-cas.pem
+  SSLCACertificateFile {TRUSTED_CAS}
   SSLVerifyClient optional
   SSLVerifyDepth 2
 </VirtualHost>
@@ -98,7 +98,7 @@ Listen 127.0.0.1:{HTTP} http
   SSLEngine on
   SSLCertificateFile {PKI}/picture-server.crt
   SSLCertificateKeyFile {PKI}/picture-server.key
-  SSLCACertificateFile {PKI}/trusted-cas.pem
+  SSLCACertificateFile {TRUSTED_CAS}
   SSLVerifyClient optional_no_ca
 </VirtualHost>
 # Echo what the module decided, so tests can read it from the response.
@@ -167,7 +167,8 @@ void write_file(const std::string& path, const std::string& text) {
     if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename to " + path);
 }
 
-Httpd::Httpd(std::string site, std::string mpm) : site_(std::move(site)), mpm_(std::move(mpm)), dir_(make_temp_dir()) {
+Httpd::Httpd(std::string site, std::string mpm, std::string trusted_cas)
+    : site_(std::move(site)), mpm_(std::move(mpm)), trusted_cas_(std::move(trusted_cas)), dir_(make_temp_dir()) {
     mkdir((dir_ + "/docs").c_str(), 0755);
     pick_ports_and_write_config();
 }
@@ -188,6 +189,7 @@ void Httpd::pick_ports_and_write_config() {
     conf = replace_all(conf, "{MPM}", mpm_);
     conf = replace_all(conf, "{MODULES}", HTTPD_MODULES_DIR);
     conf = replace_all(conf, "{MODULE}", CSCGUARD_MODULE);
+    conf = replace_all(conf, "{TRUSTED_CAS}", trusted_cas_.empty() ? pki("trusted-cas.pem") : trusted_cas_);
     conf = replace_all(conf, "{DIR}", dir_);
     conf = replace_all(conf, "{PKI}", pki_dir());
     conf = replace_all(conf, "{HTTPS}", std::to_string(https_));

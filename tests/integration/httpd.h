@@ -32,7 +32,9 @@ class Httpd {
 public:
     // `site` follows a base configuration that loads the modules, sets the
     // logs (LogLevel info for cscguard) and listens on the three ports.
-    explicit Httpd(std::string site, std::string mpm = "event");
+    // `trusted_cas`: the CA file mod_ssl verifies clients against (default:
+    // the PKI's trusted-cas.pem).
+    explicit Httpd(std::string site, std::string mpm = "event", std::string trusted_cas = "");
     ~Httpd();
     Httpd(const Httpd&) = delete;
     Httpd& operator=(const Httpd&) = delete;
@@ -66,6 +68,7 @@ private:
 
     std::string site_;
     std::string mpm_;
+    std::string trusted_cas_;
     std::string dir_;
     int https_ = 0, noca_ = 0, http_ = 0;
     pid_t pid_ = -1;
