@@ -183,6 +183,24 @@ TEST_F(ToolTest, RenewKeepsOrRevokesTheOldCertificate) {
     EXPECT_EQ(run({"renew", "eager-client", "--revoke-old", "--keep-old"}).code, kUsage);
 }
 
+TEST_F(ToolTest, RenewedServerKeepsItsSans) {
+    init();
+    ASSERT_EQ(run({"issue", "server", "picture-server", "--san", "DNS:pictures.example", "--san", "IP:127.0.0.1",
+                   "--san", "IP:::1"}).code, 0);
+    const Result renewed = run({"renew", "picture-server"});
+    ASSERT_EQ(renewed.code, 0) << renewed.err;
+    const std::string pem = run({"show", "picture-server", "--pem"}).out;
+    std::ofstream(root + "/renewed.pem") << pem;
+    FILE* p = popen(("openssl x509 -in " + root + "/renewed.pem -noout -ext subjectAltName").c_str(), "r");
+    char buf[512] = {};
+    std::string text;
+    while (std::size_t n = fread(buf, 1, sizeof buf, p)) text.append(buf, n);
+    pclose(p);
+    for (const char* want : {"DNS:picture-server", "DNS:pictures.example", "IP Address:127.0.0.1", "IP Address:0:0:0:0:0:0:0:1"}) {
+        EXPECT_NE(text.find(want), std::string::npos) << text;
+    }
+}
+
 TEST_F(ToolTest, ListFiltersAndExpiring) {
     init();
     ASSERT_EQ(run({"issue", "client", "short", "--days", "10"}).code, 0);

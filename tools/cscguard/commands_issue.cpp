@@ -1,4 +1,5 @@
 // init, issue, sign, renew: everything that creates certificates.
+#include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -309,10 +310,10 @@ int cmd_renew(Context& ctx, const Words& words) {
                                     static_cast<std::size_t>(ASN1_STRING_length(data)));
             if (gn->type == GEN_EMAIL) p.emails.push_back(value);
             else p.sans.push_back("DNS:" + value);
-        } else if (gn->type == GEN_IPADD && gn->d.ip->length == 4) {
-            const unsigned char* ip = gn->d.ip->data;
-            p.sans.push_back("IP:" + std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." + std::to_string(ip[2]) + "." +
-                             std::to_string(ip[3]));
+        } else if (gn->type == GEN_IPADD && (gn->d.ip->length == 4 || gn->d.ip->length == 16)) {
+            char text[INET6_ADDRSTRLEN];
+            const int family = gn->d.ip->length == 4 ? AF_INET : AF_INET6;
+            if (inet_ntop(family, gn->d.ip->data, text, sizeof text)) p.sans.push_back(std::string("IP:") + text);
         }
     }
     EvpPkeyPtr new_key;
