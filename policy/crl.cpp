@@ -28,12 +28,6 @@ std::vector<CrlPtr> read_crls(std::string_view data, const std::string& origin) 
     throw PolicyError(origin + ": no CRL found (expected PEM or DER)" + (errors.empty() ? "" : ": " + errors));
 }
 
-std::time_t to_time(const ASN1_TIME& t) {
-    struct tm tm {};
-    if (!ASN1_TIME_to_tm(&t, &tm)) throw PolicyError("unreadable time");
-    return timegm(&tm);
-}
-
 std::string oid_of(const X509_EXTENSION& ext) {
     char buf[80];
     OBJ_obj2txt(buf, sizeof buf, X509_EXTENSION_get_object(const_cast<X509_EXTENSION*>(&ext)), 0);
@@ -108,8 +102,8 @@ RevocationList check_and_read(X509_CRL& crl, const std::string& origin,
     RevocationList list;
     list.issuer = issuer.name();
     list.source = origin;
-    list.this_update = to_time(*X509_CRL_get0_lastUpdate(&crl));
-    list.next_update = to_time(*next);
+    list.this_update = asn1_to_time(*X509_CRL_get0_lastUpdate(&crl));
+    list.next_update = asn1_to_time(*next);
     STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(&crl);
     for (int i = 0; i < sk_X509_REVOKED_num(entries); ++i) {
         const X509_REVOKED* entry = sk_X509_REVOKED_value(entries, i);
@@ -142,6 +136,12 @@ std::vector<RevocationList> parse_crls(std::string_view data, const std::string&
 std::vector<RevocationList> load_crls(const std::string& path,
                                       const std::vector<std::shared_ptr<const Issuer>>& issuers) {
     return parse_crls(read_whole_file(path, "CRL"), path, issuers);
+}
+
+std::time_t asn1_to_time(const ASN1_TIME& t) {
+    struct tm tm {};
+    if (!ASN1_TIME_to_tm(&t, &tm)) throw PolicyError("unreadable time");
+    return timegm(&tm);
 }
 
 std::string format_utc(std::time_t t) {

@@ -38,6 +38,9 @@ std::vector<RevocationList> parse_crls(std::string_view data, const std::string&
 std::vector<RevocationList> load_crls(const std::string& path,
                                       const std::vector<std::shared_ptr<const Issuer>>& issuers);
 
+// An ASN.1 time (UTCTime or GeneralizedTime) as time_t. Throws PolicyError.
+std::time_t asn1_to_time(const ASN1_TIME& t);
+
 // "2026-11-22 10:00:00 UTC"
 std::string format_utc(std::time_t t);
 

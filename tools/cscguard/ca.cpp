@@ -5,6 +5,7 @@
 #include "issuer.h"
 #include "secret.h"
 #include "serial.h"
+#include "crl.h"
 #include "tool_error.h"
 
 namespace cscguard::tool {
@@ -74,9 +75,7 @@ Record Ca::issue(const CertProfile& requested, EVP_PKEY& subject_key, EVP_PKEY* 
     write_file_atomic(ctx.dir.cert_file(serial), certificate_pem(*issued), 0644);
     Record r;
     r.status = 'V';
-    struct tm tm {};
-    ASN1_TIME_to_tm(X509_get0_notAfter(issued.get()), &tm);
-    r.expires = timegm(&tm);
+    r.expires = asn1_to_time(*X509_get0_notAfter(issued.get()));
     r.serial = serial;
     r.kind = profile.kind;
     r.subject = "/CN=" + profile.common_name;

@@ -1,14 +1,13 @@
 // list, show, export-p12, doctor: reading the CA (export-p12 only adds a file).
 #include <cstdio>
 #include <set>
-
-#include <openssl/pem.h>
 #include <sys/stat.h>
 
 #include "args.h"
 #include "commands.h"
 #include "json.h"
 #include "secret.h"
+#include "crl.h"
 #include "tool_error.h"
 
 namespace cscguard::tool {
@@ -169,19 +168,10 @@ int cmd_doctor(Context& ctx, const Words& words) {
     const int key_mode = mode_of(ctx.dir.path("private/ca.key"));
     if (key_mode < 0) problems.push_back("private/ca.key is missing");
     else if (key_mode & 077) problems.push_back("private/ca.key is readable by others (chmod 600)");
-    const std::time_t ca_end = [&] {
-        struct tm tm {};
-        ASN1_TIME_to_tm(X509_get0_notAfter(ca.cert.get()), &tm);
-        return timegm(&tm);
-    }();
+    const std::time_t ca_end = asn1_to_time(*X509_get0_notAfter(ca.cert.get()));
     if (ca_end < ctx.now + 90 * 86400L) problems.push_back("the CA certificate expires " + format_asn1_time(ca_end) + ": plan a new CA");
     try {
-        const std::string pem = read_file(ctx.dir.path("crl.pem"));
-        BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-        OpenSslPtr<X509_CRL, X509_CRL_free> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
-        struct tm tm {};
-        if (!crl || !ASN1_TIME_to_tm(X509_CRL_get0_nextUpdate(crl.get()), &tm)) throw ToolError(kFailure, "unreadable");
-        const std::time_t next = timegm(&tm);
+        const std::time_t next = read_crl_dates(read_file(ctx.dir.path("crl.pem")), "crl.pem").next_update;
         if (next < ctx.now) problems.push_back("the CRL is stale since " + format_asn1_time(next) + ": cscguard crl refresh");
         else if (next < ctx.now + ca.settings.crl_days * 86400L / 3) problems.push_back("the CRL is due: cscguard crl refresh");
     } catch (const ToolError&) {

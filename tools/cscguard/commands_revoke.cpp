@@ -4,8 +4,6 @@
 #include <map>
 #include <sys/stat.h>
 
-#include <openssl/pem.h>
-
 #include "args.h"
 #include "commands.h"
 #include "json.h"
@@ -35,27 +33,8 @@ std::string unreadable_by_httpd(const std::string& dir) {
     return {};
 }
 
-struct CrlState {
-    std::time_t next_update = 0;
-    std::time_t this_update = 0;
-};
-
-CrlState read_crl_times(const std::string& file) {
-    const std::string pem = read_file(file);
-    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    OpenSslPtr<X509_CRL, X509_CRL_free> crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
-    if (!crl || !X509_CRL_get0_nextUpdate(crl.get())) throw ToolError(kFailure, file + ": not a CRL with a nextUpdate");
-    struct tm tm {};
-    CrlState s;
-    ASN1_TIME_to_tm(X509_CRL_get0_nextUpdate(crl.get()), &tm);
-    s.next_update = timegm(&tm);
-    ASN1_TIME_to_tm(X509_CRL_get0_lastUpdate(crl.get()), &tm);
-    s.this_update = timegm(&tm);
-    return s;
-}
-
 // Due for a refresh when less than a third of its validity is left.
-bool crl_due(const CrlState& s, std::time_t now) {
+bool crl_due(const CrlDates& s, std::time_t now) {
     return now + (s.next_update - s.this_update) / 3 >= s.next_update;
 }
 
@@ -170,7 +149,7 @@ int cmd_crl(Context& ctx, const Words& words) {
     if (what == "status") {
         CaDir::Lock lock(ctx.dir, false, ctx.lock_timeout);
         Ca ca(ctx);
-        const CrlState s = read_crl_times(ctx.dir.path("crl.pem"));
+        const CrlDates s = read_crl_dates(read_file(ctx.dir.path("crl.pem")), ctx.dir.path("crl.pem"));
         const long long left = static_cast<long long>(s.next_update - ctx.now);
         const bool due = crl_due(s, ctx.now);
         if (ctx.json) {
@@ -187,7 +166,7 @@ int cmd_crl(Context& ctx, const Words& words) {
     if (what != "refresh") throw ToolError(kUsage, "crl status | crl refresh [--if-due]");
     CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
     Ca ca(ctx);
-    if (args.flag("if-due") && !crl_due(read_crl_times(ctx.dir.path("crl.pem")), ctx.now)) {
+    if (args.flag("if-due") && !crl_due(read_crl_dates(read_file(ctx.dir.path("crl.pem")), ctx.dir.path("crl.pem")), ctx.now)) {
         if (!ctx.json) ctx.out << "CRL not due yet; nothing written\n";
         else ctx.out << JsonObject().add("refreshed", false).str() << "\n";
         return kOk;

@@ -6,6 +6,7 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
+#include "crl.h"
 #include "tool_error.h"
 
 namespace cscguard::tool {
@@ -209,6 +210,16 @@ EvpPkeyPtr public_key_of_csr(const std::string& pem, const std::string& origin, 
     ERR_clear_error();
     EVP_PKEY_up_ref(key);
     return EvpPkeyPtr(key);
+}
+
+CrlDates read_crl_dates(const std::string& pem, const std::string& origin) {
+    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
+    if (!crl || !X509_CRL_get0_nextUpdate(crl.get())) {
+        drain_openssl_errors();
+        throw ToolError(kFailure, origin + ": not a CRL with a nextUpdate");
+    }
+    return {asn1_to_time(*X509_CRL_get0_lastUpdate(crl.get())), asn1_to_time(*X509_CRL_get0_nextUpdate(crl.get()))};
 }
 
 std::string build_crl_pem(X509& ca, EVP_PKEY& ca_key, const std::vector<Record>& revoked,

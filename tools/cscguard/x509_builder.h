@@ -48,6 +48,13 @@ std::string random_serial(const std::set<std::string>& taken);
 // request for CA:TRUE and (kFailure) anything that is not a CSR.
 EvpPkeyPtr public_key_of_csr(const std::string& pem, const std::string& origin, bool for_client);
 
+// The dates of the CRL in a PEM file; ToolError when it is not a CRL with a nextUpdate.
+struct CrlDates {
+    std::time_t this_update = 0;
+    std::time_t next_update = 0;
+};
+CrlDates read_crl_dates(const std::string& pem, const std::string& origin);
+
 // A CRL of `revoked` records, nextUpdate `days` from `now`.
 std::string build_crl_pem(X509& ca, EVP_PKEY& ca_key, const std::vector<Record>& revoked,
                           const std::string& number_hex, int days, std::time_t now);
