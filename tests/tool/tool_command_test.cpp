@@ -41,6 +41,16 @@ TEST_F(ToolTest, InitCreatesAPrivateCaAndPublishesAtOnce) {
     EXPECT_NE(again.err.find("already holds a CA"), std::string::npos);
 }
 
+TEST_F(ToolTest, InitRefusesANonEmptyDirectory) {
+    mkdir(root.c_str(), 0755);
+    mkdir(dir.c_str(), 0755);
+    std::ofstream(dir + "/precious.txt") << "not a CA\n";
+    const Result r = run({"init", "--name", "kitty-ca"});
+    EXPECT_EQ(r.code, kConflict);
+    EXPECT_NE(r.err.find("is not empty"), std::string::npos);
+    EXPECT_EQ(mode_of(dir), 0755) << "a refused init changes nothing";
+}
+
 TEST_F(ToolTest, InitRefusesBadNames) {
     EXPECT_EQ(run({"init", "--name", "ab"}).code, kUsage);        // reads as a serial group
     EXPECT_EQ(run({"init", "--name", "kitty ca"}).code, kUsage);

@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -51,6 +52,29 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
         fsync(dir);  // make the rename itself durable
         close(dir);
     }
+}
+
+void make_directories(const std::string& path, mode_t mode) {
+    for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+        mkdir(path.substr(0, slash).c_str(), 0755);
+    }
+    if (mkdir(path.c_str(), mode) == 0) {
+        chmod(path.c_str(), mode);  // exactly `mode`, whatever the umask
+        return;
+    }
+    if (errno != EEXIST) fail("cannot create directory", path);
+}
+
+bool directory_is_empty_or_missing(const std::string& path) {
+    DIR* dir = opendir(path.c_str());
+    if (!dir) return errno == ENOENT;
+    bool empty = true;
+    while (const dirent* entry = readdir(dir)) {
+        const std::string name = entry->d_name;
+        if (name != "." && name != "..") empty = false;
+    }
+    closedir(dir);
+    return empty;
 }
 
 std::string read_file(const std::string& path) {

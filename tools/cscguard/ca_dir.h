@@ -38,6 +38,9 @@ struct CaSettings {
 };
 
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode);
+// mkdir -p; the last directory gets `mode`, missing parents 0755.
+void make_directories(const std::string& path, mode_t mode);
+bool directory_is_empty_or_missing(const std::string& path);
 std::string read_file(const std::string& path);  // throws ToolError naming the file
 
 class CaDir {

@@ -17,17 +17,6 @@
 namespace cscguard::tool {
 namespace {
 
-void make_dir(const std::string& path, mode_t mode) {
-    // Parents first, like mkdir -p; only the last one gets `mode`.
-    for (std::size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
-        mkdir(path.substr(0, slash).c_str(), 0755);
-    }
-    if (mkdir(path.c_str(), mode) != 0 && errno != EEXIST) {
-        throw ToolError(kFailure, path + ": cannot create directory: " + std::strerror(errno));
-    }
-    chmod(path.c_str(), mode);
-}
-
 void check_days(int days, const char* what) {
     if (days > 36500) throw ToolError(kUsage, std::string(what) + " of " + std::to_string(days) + " days is more than 100 years");
 }
@@ -115,6 +104,9 @@ int cmd_init(Context& ctx, const Words& words) {
                                               "(it is also the issuer name mod_cscguard's rules use)");
     }
     if (ctx.dir.initialised()) throw ToolError(kConflict, ctx.dir.root() + " already holds a CA; refusing to overwrite it");
+    if (!directory_is_empty_or_missing(ctx.dir.root())) {
+        throw ToolError(kConflict, ctx.dir.root() + " is not empty; give init a new directory (it becomes 0700)");
+    }
     CaSettings s;
     s.name = *name;
     s.key_spec = args.value_or("key", "ec:P-256");
@@ -127,8 +119,9 @@ int cmd_init(Context& ctx, const Words& words) {
     if (ctx.ca_pass) pass = read_secret(*ctx.ca_pass);
     s.key_encrypted = !pass.empty();
 
-    make_dir(ctx.dir.root(), 0700);
-    for (const char* sub : {"private", "certs", "p12"}) make_dir(ctx.dir.path(sub), 0700);
+    make_directories(ctx.dir.root(), 0700);
+    chmod(ctx.dir.root().c_str(), 0700);  // it may have existed, empty
+    for (const char* sub : {"private", "certs", "p12"}) make_directories(ctx.dir.path(sub), 0700);
     s.publish_dir = args.value_or("publish-dir", ctx.dir.publish_dir());
     CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
 

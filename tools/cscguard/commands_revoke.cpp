@@ -41,9 +41,7 @@ bool crl_due(const CrlDates& s, std::time_t now) {
 }  // namespace
 
 Published publish_files(Ca& ca, const std::string& out_dir) {
-    if (mkdir(out_dir.c_str(), 0755) != 0 && errno != EEXIST) {
-        throw ToolError(kFailure, out_dir + ": cannot create the publish directory");
-    }
+    make_directories(out_dir, 0755);
     Published pub;
     pub.dir = out_dir;
     const std::string issuer = ca.settings.name;
