@@ -16,11 +16,17 @@ SerialSet parse_allowlist(std::string_view text, const std::string& origin,
     std::size_t line_no = 0;
     std::size_t start = 0;
     while (start < text.size()) {
-        std::size_t end = text.find('\n', start);
-        if (end == std::string_view::npos) end = text.size();
+        const std::size_t end = text.find('\n', start);
+        ++line_no;
+        if (end == std::string_view::npos) {
+            // A file caught mid-write ends inside a line: "kitty:10" of "kitty:1000"
+            // would grant serial 0x10. Only complete lines are believed.
+            throw PolicyError(origin + ":" + std::to_string(line_no) +
+                              ": the last line has no line end (a file still being written?); end every line "
+                              "with a newline and replace the file by renaming a complete one into place");
+        }
         std::string_view line = text.substr(start, end - start);
         start = end + 1;
-        ++line_no;
 
         if (const std::size_t hash = line.find('#'); hash != std::string_view::npos) {
             line = line.substr(0, hash);
@@ -43,7 +49,7 @@ SerialSet parse_allowlist(std::string_view text, const std::string& origin,
 }
 
 SerialSet load_allowlist(const std::string& path, const std::vector<std::string>& declared_issuers) {
-    return parse_allowlist(read_whole_file(path, "allowlist"), path, declared_issuers);
+    return parse_allowlist(read_policy_file(path, "allowlist").bytes, path, declared_issuers);
 }
 
 }  // namespace cscguard

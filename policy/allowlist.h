@@ -5,8 +5,9 @@
 //   0x0A1B                          only when exactly one issuer is declared
 //
 // One entry per line: [ISSUER:]SERIAL, then an optional free-text label. '#'
-// starts a comment, blank lines are ignored. Any bad line refuses the whole
-// file with its name and line number: a half-read allowlist is never used.
+// starts a comment, blank lines are ignored. Every line ends with a newline:
+// a last line without one is a file caught mid-write. Any bad line refuses the
+// whole file with its name and line number: a half-read allowlist is never used.
 #pragma once
 
 #include <string>

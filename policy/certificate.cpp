@@ -6,6 +6,7 @@
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
+#include "crl.h"
 #include "error.h"
 #include "issuer.h"
 
@@ -67,14 +68,28 @@ std::string ClientCertificate::common_name() const {
     return {};
 }
 
-ClientCertificate ClientCertificate::parse(std::string_view pem) {
+bool has_control_character(std::string_view text) {
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u < 0x20 || u == 0x7f) return true;
+    }
+    return false;
+}
+
+X509Ptr parse_pem_certificate(std::string_view pem) {
     BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     X509Ptr x509(bio ? PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr) : nullptr);
     if (!x509) throw PolicyError("client certificate is not PEM: " + drain_openssl_errors());
+    return x509;
+}
 
-    const ASN1_INTEGER* serial = X509_get0_serialNumber(x509.get());
-    ClientCertificate cert(std::move(x509), Serial::from_asn1(*serial));
-    X509* x = cert.x509_.get();
+ClientCertificate ClientCertificate::parse(std::string_view pem) { return from_x509(*parse_pem_certificate(pem)); }
+
+ClientCertificate ClientCertificate::from_x509(X509& x509) {
+    X509* x = &x509;
+    ClientCertificate cert(Serial::from_asn1(*X509_get0_serialNumber(x)));
+    cert.not_before_ = asn1_to_time(*X509_get0_notBefore(x));
+    cert.not_after_ = asn1_to_time(*X509_get0_notAfter(x));
 
     const X509_NAME* subject = X509_get_subject_name(x);
     cert.subject_dn_ = name_to_string(*subject);
@@ -85,7 +100,9 @@ ClientCertificate ClientCertificate::parse(std::string_view pem) {
         auto value = to_utf8(*X509_NAME_ENTRY_get_data(entry));
         if (!value) continue;
         const ASN1_OBJECT* obj = X509_NAME_ENTRY_get_object(entry);
-        if (OBJ_obj2nid(obj) == NID_pkcs9_emailAddress) cert.emails_.push_back(ascii_lower(*value));
+        if (OBJ_obj2nid(obj) == NID_pkcs9_emailAddress && !has_control_character(*value)) {
+            cert.emails_.push_back(ascii_lower(*value));
+        }
         cert.subject_.push_back({object_to_oid(*obj), std::move(*value)});
     }
 
@@ -94,7 +111,8 @@ ClientCertificate ClientCertificate::parse(std::string_view pem) {
     for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
         const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans.get(), i);
         if (name->type != GEN_EMAIL) continue;
-        if (auto value = to_utf8(*name->d.rfc822Name)) cert.emails_.push_back(ascii_lower(*value));
+        auto value = to_utf8(*name->d.rfc822Name);
+        if (value && !has_control_character(*value)) cert.emails_.push_back(ascii_lower(*value));
     }
     ERR_clear_error();
     return cert;

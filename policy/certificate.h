@@ -4,6 +4,7 @@
 // from that certificate, never from request headers or the environment.
 #pragma once
 
+#include <ctime>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -19,10 +20,17 @@ struct SubjectAttribute {
     std::string value;  // UTF-8
 };
 
+// Decodes one PEM certificate. Throws PolicyError when `pem` is not one.
+X509Ptr parse_pem_certificate(std::string_view pem);
+
+// The fields rules match on, copied out of a certificate: a few hundred
+// bytes, so decoded identities can be cached without keeping OpenSSL objects.
 class ClientCertificate {
 public:
     // Throws PolicyError when `pem` is not one certificate.
     static ClientCertificate parse(std::string_view pem);
+    // Throws PolicyError when a field cannot be decoded (e.g. its validity dates).
+    static ClientCertificate from_x509(X509& x509);
 
     const Serial& serial() const { return serial_; }
     const std::string& subject_dn() const { return subject_dn_; }
@@ -30,16 +38,20 @@ public:
     const std::vector<SubjectAttribute>& subject() const { return subject_; }
     // Subject emailAddress values and rfc822Name subjectAltNames, in that
     // order, lowercased (mail domains and, here, local parts match without case).
+    // Values with control characters (CR, LF...) are left out: they are no
+    // address, and must never reach a header a backend reads.
     const std::vector<std::string>& emails() const { return emails_; }
     // The first subject CN, or "" when there is none.
     std::string common_name() const;
-    X509& x509() const { return *x509_; }
+    // The validity period (notBefore, notAfter).
+    std::time_t not_before() const { return not_before_; }
+    std::time_t not_after() const { return not_after_; }
 
 private:
-    ClientCertificate(X509Ptr x509, Serial serial)
-        : x509_(std::move(x509)), serial_(std::move(serial)) {}
-    X509Ptr x509_;
+    explicit ClientCertificate(Serial serial) : serial_(std::move(serial)) {}
     Serial serial_;
+    std::time_t not_before_ = 0;
+    std::time_t not_after_ = 0;
     std::string subject_dn_;
     std::string issuer_dn_;
     std::vector<SubjectAttribute> subject_;
@@ -51,5 +63,8 @@ private:
 std::string attribute_oid(std::string_view name);
 
 std::string ascii_lower(std::string_view text);
+
+// True when `text` holds a byte below 0x20 or 0x7F (CR, LF, NUL, ESC...).
+bool has_control_character(std::string_view text);
 
 }  // namespace cscguard

@@ -13,19 +13,119 @@ namespace {
 using CrlPtr = OpenSslPtr<X509_CRL, X509_CRL_free>;
 using IdpPtr = OpenSslPtr<ISSUING_DIST_POINT, ISSUING_DIST_POINT_free>;
 
-std::vector<CrlPtr> read_crls(std::string_view data, const std::string& origin) {
+using PemBytes = std::unique_ptr<void, decltype([](void* p) { OPENSSL_free(p); })>;
+
+// One DER CRL that must fill `der` exactly (no trailing bytes).
+CrlPtr der_crl(const unsigned char* der, long len) {
+    const unsigned char* p = der;
+    CrlPtr crl(d2i_X509_CRL(nullptr, &p, len));
+    if (crl && p != der + len) crl.reset();
+    return crl;
+}
+
+std::size_t count_of(std::string_view text, std::string_view what) {
+    std::size_t n = 0;
+    for (std::size_t pos = text.find(what); pos != std::string_view::npos; pos = text.find(what, pos + 1)) ++n;
+    return n;
+}
+
+bool only_whitespace(std::string_view text) {
+    return text.find_first_not_of(" \t\r\n") == std::string_view::npos;
+}
+
+// Every block of a PEM file, or an error naming the first one that is not a
+// complete CRL. PEM_read_bio skips lines it does not recognise, so a block
+// torn inside its BEGIN line would vanish silently: the BEGIN lines are
+// counted, and nothing but whitespace may follow the last END line.
+std::vector<CrlPtr> read_pem_crls(std::string_view data, const std::string& origin) {
     std::vector<CrlPtr> crls;
     BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-    while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) crls.emplace_back(crl);
-    ERR_clear_error();  // the loop always ends on "no start line"
-    if (!crls.empty()) return crls;
-    const auto* der = reinterpret_cast<const unsigned char*>(data.data());
-    if (X509_CRL* crl = d2i_X509_CRL(nullptr, &der, static_cast<long>(data.size()))) {
-        crls.emplace_back(crl);
+    if (!bio) throw PolicyError(origin + ": out of memory");
+    for (std::size_t block = 1;; ++block) {
+        const std::string where = origin + ": PEM block #" + std::to_string(block);
+        char* name = nullptr;
+        char* header = nullptr;
+        unsigned char* der = nullptr;
+        long len = 0;
+        if (!PEM_read_bio(bio.get(), &name, &header, &der, &len)) {
+            const unsigned long err = ERR_peek_last_error();
+            if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
+                ERR_clear_error();  // no further block: the normal end
+                break;
+            }
+            throw PolicyError(where + " is damaged or truncated (a file still being written?): " +
+                              drain_openssl_errors());
+        }
+        const PemBytes owned_name(name), owned_header(header), owned_der(der);
+        if (std::string_view(name) != PEM_STRING_X509_CRL) {
+            throw PolicyError(where + " is a " + name + ", not an X509 CRL");
+        }
+        if (header && *header) throw PolicyError(where + " has PEM headers (encrypted?); a CRL has none");
+        CrlPtr crl = der_crl(der, len);
+        if (!crl) throw PolicyError(where + " does not hold one complete CRL: " + drain_openssl_errors());
+        crls.push_back(std::move(crl));
+    }
+    const std::size_t begins = count_of(data, "-----BEGIN");
+    if (begins != crls.size()) {
+        throw PolicyError(origin + ": holds " + std::to_string(begins) + " BEGIN lines but " +
+                          std::to_string(crls.size()) + " readable CRLs (a file still being written?)");
+    }
+    const std::size_t last_end = data.rfind("-----END");
+    const std::size_t line_end = last_end == std::string_view::npos ? data.size() : data.find('\n', last_end);
+    if (line_end != std::string_view::npos && !only_whitespace(data.substr(line_end))) {
+        throw PolicyError(origin + ": text after the last CRL (a file still being written?)");
+    }
+    return crls;
+}
+
+std::vector<CrlPtr> read_crls(std::string_view data, const std::string& origin) {
+    if (data.find("-----BEGIN") != std::string_view::npos) {
+        std::vector<CrlPtr> crls = read_pem_crls(data, origin);
+        if (crls.empty()) throw PolicyError(origin + ": no CRL found (expected PEM or DER)");
+        return crls;
+    }
+    std::vector<CrlPtr> crls;
+    if (CrlPtr crl = der_crl(reinterpret_cast<const unsigned char*>(data.data()), static_cast<long>(data.size()))) {
+        crls.push_back(std::move(crl));
         return crls;
     }
     const std::string errors = drain_openssl_errors();
     throw PolicyError(origin + ": no CRL found (expected PEM or DER)" + (errors.empty() ? "" : ": " + errors));
+}
+
+using IntegerPtr = OpenSslPtr<ASN1_INTEGER, ASN1_INTEGER_free>;
+
+// The crlNumber in canonical hex, "" when absent.
+std::string crl_number(X509_CRL& crl) {
+    int crit = 0;
+    IntegerPtr number(static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(&crl, NID_crl_number, &crit, nullptr)));
+    if (!number) {
+        if (crit == -2) throw PolicyError("has more than one crlNumber extension");
+        if (crit != -1) throw PolicyError("has an unreadable crlNumber extension");
+        return {};
+    }
+    const std::string hex = Serial::from_asn1(*number).canonical();
+    if (hex.front() == '-') throw PolicyError("has a negative crlNumber");
+    return hex;
+}
+
+std::string sha256_hex(X509_CRL& crl) {
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (!X509_CRL_digest(&crl, EVP_sha256(), md, &len)) throw PolicyError("cannot digest: " + drain_openssl_errors());
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < len; ++i) {
+        out += hex[md[i] >> 4];
+        out += hex[md[i] & 15];
+    }
+    return out;
+}
+
+// Canonical hex integers: the longer is bigger, else the text decides.
+int compare_hex(const std::string& a, const std::string& b) {
+    if (a.size() != b.size()) return a.size() < b.size() ? -1 : 1;
+    return a.compare(b) < 0 ? -1 : a == b ? 0 : 1;
 }
 
 std::string oid_of(const X509_EXTENSION& ext) {
@@ -102,6 +202,8 @@ RevocationList check_and_read(X509_CRL& crl, const std::string& origin,
     RevocationList list;
     list.issuer = issuer.name();
     list.source = origin;
+    list.number = crl_number(crl);
+    list.digest = sha256_hex(crl);
     list.this_update = asn1_to_time(*X509_CRL_get0_lastUpdate(&crl));
     list.next_update = asn1_to_time(*next);
     STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(&crl);
@@ -136,6 +238,47 @@ std::vector<RevocationList> parse_crls(std::string_view data, const std::string&
 std::vector<RevocationList> load_crls(const std::string& path,
                                       const std::vector<std::shared_ptr<const Issuer>>& issuers) {
     return parse_crls(read_whole_file(path, "CRL"), path, issuers);
+}
+
+std::string RevocationList::version() const {
+    return (number.empty() ? std::string("no crlNumber") : "crlNumber " + number) + ", thisUpdate " +
+           format_utc(this_update);
+}
+
+int compare_age(const RevocationList& a, const RevocationList& b) {
+    if (!a.number.empty() && !b.number.empty() && a.number != b.number) return compare_hex(a.number, b.number);
+    return a.this_update < b.this_update ? -1 : a.this_update == b.this_update ? 0 : 1;
+}
+
+const RevocationList* newest_of(const CrlSet& lists, const std::string& issuer) {
+    const RevocationList* newest = nullptr;
+    for (const auto& list : lists) {
+        if (list->issuer == issuer && (!newest || compare_age(*list, *newest) > 0)) newest = list.get();
+    }
+    return newest;
+}
+
+void check_crl_succession(const CrlSet& in_force, const CrlSet& next) {
+    for (const auto& entry : in_force) {
+        const RevocationList& held = *entry;
+        const RevocationList* old = newest_of(in_force, held.issuer);
+        if (old != &held) continue;  // each issuer once, by its newest CRL
+        const RevocationList* replacement = newest_of(next, held.issuer);
+        if (!replacement) {
+            throw PolicyError("no longer holds a CRL of " + held.issuer + " (the one in force: " + old->version() +
+                              "): truncated, or replaced by another CA's CRL? An issuer never loses its CRL");
+        }
+        const int age = compare_age(*replacement, *old);
+        if (age < 0) {
+            throw PolicyError("its CRL of " + held.issuer + " (" + replacement->version() +
+                              ") is older than the one in force (" + old->version() +
+                              "): an old file put back? A CRL never rolls back");
+        }
+        if (age == 0 && replacement->digest != old->digest) {
+            throw PolicyError("its CRL of " + held.issuer + " (" + replacement->version() +
+                              ") is not newer than the one in force but differs from it");
+        }
+    }
 }
 
 std::time_t asn1_to_time(const ASN1_TIME& t) {

@@ -4,6 +4,9 @@
 // verifies its signature, it has a nextUpdate, and it is a complete, direct
 // CRL: delta CRLs, indirect CRLs, partial (onlySomeReasons / onlyCA) CRLs and
 // unknown critical extensions are refused with the reason, never half-applied.
+// A file is read whole or refused whole: a damaged or truncated PEM block, a
+// block that is not a CRL, text after the last block or bytes after a DER CRL
+// refuse the file, so a torn write never silently drops one issuer's CRL.
 #pragma once
 
 #include <ctime>
@@ -21,12 +24,32 @@ namespace cscguard {
 struct RevocationList {
     std::string issuer;  // declared issuer name
     std::string source;  // file it came from
+    std::string number;  // crlNumber in canonical hex ("" when the CRL has none)
+    std::string digest;  // SHA-256 of the DER: the same CRL read twice compares equal
     std::time_t this_update = 0;
     std::time_t next_update = 0;
     std::unordered_set<std::string> revoked;  // canonical serials
 
     bool revokes(const Serial& serial) const { return revoked.count(serial.canonical()) != 0; }
+    // "crlNumber 1A, thisUpdate 2026-11-22 10:00:00 UTC", for log lines.
+    std::string version() const;
 };
+
+// Which of two CRLs of one issuer is newer: by crlNumber when both have one
+// and they differ, else by thisUpdate. <0: a is older, 0: same age, >0: newer.
+int compare_age(const RevocationList& a, const RevocationList& b);
+
+// The CRLs of one file, shared with the snapshots built from them.
+using CrlSet = std::vector<std::shared_ptr<const RevocationList>>;
+
+// The newest CRL of `issuer` in `lists` (null when none is of that issuer).
+const RevocationList* newest_of(const CrlSet& lists, const std::string& issuer);
+
+// May a file's CRLs `in_force` be replaced by `next` (its new content)?
+// Never an issuer silently losing its CRL, never a rollback: every issuer
+// `in_force` covers must still be covered, by a CRL that is newer than the
+// one in force or is that very CRL. Throws PolicyError with the reason.
+void check_crl_succession(const CrlSet& in_force, const CrlSet& next);
 
 // Parses every CRL in `data` (PEM with one or more CRLs, or one DER CRL) and
 // checks each against `issuers`. Throws PolicyError naming `origin`, the

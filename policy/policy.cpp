@@ -16,7 +16,7 @@ Policy::Policy(std::vector<std::shared_ptr<const Issuer>> issuers,
     }
     for (const auto& crl : crls_) {
         const RevocationList*& slot = crl_by_issuer_[crl->issuer];
-        if (!slot || crl->this_update > slot->this_update) slot = crl.get();
+        if (!slot || compare_age(*crl, *slot) > 0) slot = crl.get();
     }
 }
 
@@ -44,9 +44,10 @@ const RevocationList* Policy::revocation(const std::string& issuer) const {
 }
 
 Identity Policy::identify(std::string_view pem) const {
-    Identity identity{ClientCertificate::parse(pem), {}};
+    const X509Ptr x509 = parse_pem_certificate(pem);
+    Identity identity{ClientCertificate::from_x509(*x509), {}};
     for (const auto& issuer : issuers_) {
-        if (issuer->issued(identity.cert.x509())) {
+        if (issuer->issued(*x509)) {
             identity.issuer = issuer->name();
             break;
         }

@@ -38,7 +38,7 @@ public:
     const Issuer* find_issuer(const std::string& name) const;
     const SerialSet* find_allowlist(const std::string& name) const;
 
-    // The CRL in force for `issuer` (the newest by thisUpdate), or null when
+    // The CRL in force for `issuer` (the newest: see compare_age), or null when
     // no CRL of that issuer is configured.
     const RevocationList* revocation(const std::string& issuer) const;
     // How long past nextUpdate a CRL is still believed (CSCGuardCRLGrace).

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "email.h"
 #include "error.h"
 #include "issuer.h"
 #include "words.h"
@@ -9,47 +10,16 @@
 namespace cscguard {
 namespace {
 
-bool valid_domain(std::string_view domain) {
-    if (domain.empty() || domain.front() == '.' || domain.back() == '.') return false;
-    char prev = 0;
-    for (char c : domain) {
-        const auto u = static_cast<unsigned char>(c);
-        if (!std::isalnum(u) && c != '-' && c != '.') return false;
-        if (c == '.' && prev == '.') return false;
-        prev = c;
-    }
-    return true;
-}
-
-bool valid_local_part(std::string_view local) {
-    if (local.empty()) return false;
-    for (char c : local) {
-        const auto u = static_cast<unsigned char>(c);
-        if (u <= ' ' || u >= 0x7f || c == '@' || c == '*') return false;
-    }
-    return true;
-}
-
-std::string_view domain_of(std::string_view address) {
-    const std::size_t at = address.rfind('@');
-    return at == std::string_view::npos ? std::string_view() : address.substr(at + 1);
-}
-
 void parse_email(std::string_view word, std::unordered_set<std::string>& addresses,
                  std::unordered_set<std::string>& domains) {
     const std::string lower = ascii_lower(word);
     if (lower.rfind("*@", 0) == 0) {
         const std::string domain = lower.substr(2);
-        if (!valid_domain(domain)) throw PolicyError("'" + std::string(word) + "': '" + domain + "' is not a mail domain");
+        if (!is_valid_mail_domain(domain)) throw PolicyError("'" + std::string(word) + "': '" + domain + "' is not a mail domain");
         domains.insert(domain);
         return;
     }
-    const std::size_t at = lower.find('@');
-    if (at == std::string::npos || lower.find('@', at + 1) != std::string::npos) {
-        throw PolicyError("'" + std::string(word) + "' is not an e-mail address (want user@domain or *@domain)");
-    }
-    if (!valid_local_part(std::string_view(lower).substr(0, at)) ||
-        !valid_domain(std::string_view(lower).substr(at + 1))) {
+    if (!is_valid_email(lower)) {
         throw PolicyError("'" + std::string(word) + "' is not an e-mail address (want user@domain or *@domain)");
     }
     addresses.insert(lower);
@@ -188,6 +158,10 @@ Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& polic
         verdict.unknown_issuer = true;
         return verdict;
     }
+    if (now < identity.cert.not_before() || now > identity.cert.not_after()) {
+        verdict.outside_validity = true;
+        return verdict;
+    }
     if (const RevocationList* crl = policy.revocation(identity.issuer)) {
         verdict.crl = crl;
         if (now > crl->next_update + policy.crl_grace()) {
@@ -213,6 +187,10 @@ std::string describe(const Verdict& verdict, const Identity& identity, const Pol
                ") was not issued by a declared CSCGuardIssuer (issuer " + cert.issuer_dn() + ")";
     }
     const std::string who = identity.issuer + ":" + cert.serial().canonical() + " (" + cert.subject_dn() + ")";
+    if (verdict.outside_validity) {
+        return who + " is outside its validity period (" + format_utc(cert.not_before()) + " to " +
+               format_utc(cert.not_after()) + ")";
+    }
     if (verdict.stale_crl) {
         return who + ": the CRL of " + identity.issuer + " in " + verdict.crl->source + " went stale at " +
                format_utc(verdict.crl->next_update + policy.crl_grace()) + " (nextUpdate " +

@@ -59,6 +59,7 @@ private:
 struct Verdict {
     bool granted = false;
     bool unknown_issuer = false;  // no declared CSCGuardIssuer signed the certificate
+    bool outside_validity = false;  // now is before notBefore or after notAfter
     bool revoked = false;         // listed on its issuer's CRL
     bool stale_crl = false;       // its issuer's CRL is past nextUpdate + grace
     const RevocationList* crl = nullptr;  // the CRL behind revoked / stale_crl
@@ -72,8 +73,10 @@ struct Verdict {
 std::optional<std::string> refuse_connection(bool is_tls, std::string_view client_verify);
 
 // Decides a verified certificate at time `now`: it must come from a declared
-// issuer, must not be revoked, its issuer's CRL (if any) must be fresh, and
-// it must satisfy the rule - in that order, for every rule. Builds no text.
+// issuer, be within its validity period (mod_ssl reports SUCCESS for a
+// resumed TLS session whose certificate has expired since), must not be
+// revoked, its issuer's CRL (if any) must be fresh, and it must satisfy the
+// rule - in that order, for every rule. Builds no text.
 Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& policy, std::time_t now);
 
 // One line for the log: who, and what matched or why not. `policy` must be

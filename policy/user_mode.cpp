@@ -30,7 +30,9 @@ std::optional<std::string> user_name(UserMode mode, const Identity& identity, co
         case UserMode::Cn: name = cert.common_name(); break;
         case UserMode::Dn: name = cert.subject_dn(); break;
     }
-    if (name.empty()) return std::nullopt;
+    // A name with CR, LF or another control character would end up in
+    // access logs and in headers sent to a backend: none is set instead.
+    if (name.empty() || has_control_character(name)) return std::nullopt;
     return name;
 }
 

@@ -24,8 +24,9 @@ UserMode parse_user_mode(std::string_view text);
 // Per-directory merge: the child's setting wins where it has one.
 UserMode merge_user_mode(UserMode parent, UserMode child);
 
-// The user name for a granted request; nullopt when the mode is none or the
-// certificate lacks the field (no e-mail, no CN).
+// The user name for a granted request; nullopt when the mode is none, the
+// certificate lacks the field (no e-mail, no CN), or the value holds a
+// control character.
 std::optional<std::string> user_name(UserMode mode, const Identity& identity, const Match& match);
 
 }  // namespace cscguard

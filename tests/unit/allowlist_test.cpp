@@ -29,7 +29,7 @@ TEST(Allowlist, EntriesCommentsLabelsAndBlankLines) {
         "  acme:0x0A1B\tAcme API\n"
         "kitty:80\r\n"  // CRLF files from Windows editors
         "   # indented comment\n"
-        "kitty:00:80",  // duplicate of the line above, no final newline
+        "kitty:00:80\n",  // duplicate of the line above
         "partners.list", kTwo);
     EXPECT_EQ(set.size(), 3u);
     EXPECT_TRUE(set.contains("kitty", Serial::parse("d1d11c749d9c2d16")));
@@ -102,6 +102,15 @@ TEST(Allowlist, LoadsFilesAndNamesMissingOnes) {
     } catch (const PolicyError& err) {
         EXPECT_EQ(std::string(err.what()), path + ".missing: cannot read allowlist: No such file or directory");
     }
+}
+
+// A file caught mid-write as "kitty:10" (of "kitty:1000") must not grant 0x10.
+TEST(Allowlist, LastLineWithoutLineEndIsRefused) {
+    EXPECT_EQ(error_of("kitty:1000\nkitty:10", kOne),
+              "partners.list:2: the last line has no line end (a file still being written?); end every line with a "
+              "newline and replace the file by renaming a complete one into place");
+    EXPECT_NE(error_of("kitty:01\n# just a comm", kOne), "(no error)") << "every line, comments too";
+    EXPECT_EQ(error_of("kitty:01\r\n", kOne), "(no error)");
 }
 
 }  // namespace

@@ -67,5 +67,25 @@ TEST(AttributeOid, ShortLongLowercaseAndDotted) {
     EXPECT_EQ(attribute_oid("NoSuchThing"), "");
 }
 
+// An address with CR/LF could be forwarded as a header by a backend's
+// RequestHeader line: it is no address and is left out.
+TEST(ClientCertificate, EmailsWithControlCharactersAreLeftOut) {
+    TestCa ca("kitty-ca");
+    const auto cert = ClientCertificate::parse(
+        ca.issue({{{"CN", "x"}, {"emailAddress", "a@x.example\r\nX-Admin: 1"}}, "1D", {"b@y.example\nZ: 1", "c@z.example"}}));
+    EXPECT_EQ(cert.emails(), (Strings{"c@z.example"}));
+}
+
+TEST(ClientCertificate, ValidityPeriod) {
+    TestCa ca("kitty-ca");
+    testing::CertSpec spec{{{"CN", "x"}}, "01"};
+    spec.not_before = -100;
+    spec.not_after = 1000;
+    const std::time_t now = std::time(nullptr);
+    const auto cert = ClientCertificate::parse(ca.issue(spec));
+    EXPECT_NEAR(static_cast<double>(cert.not_before() - now), -100, 2);
+    EXPECT_NEAR(static_cast<double>(cert.not_after() - now), 1000, 2);
+}
+
 }  // namespace
 }  // namespace cscguard

@@ -125,7 +125,8 @@ TEST_F(Crls, GarbageIsRefused) {
     EXPECT_EQ(error_of("").rfind("kitty.crl: no CRL found", 0), 0u);
     std::string truncated = kitty.crl({{"01"}});
     truncated.resize(truncated.size() / 2);
-    EXPECT_EQ(error_of(truncated).rfind("kitty.crl: no CRL found", 0), 0u);
+    EXPECT_EQ(error_of(truncated).rfind("kitty.crl: PEM block #1 is damaged or truncated", 0), 0u)
+        << error_of(truncated);
     EXPECT_EQ(ERR_peek_error(), 0u);
 }
 
@@ -151,6 +152,139 @@ TEST(Duration, AdminSpellings) {
 }
 
 TEST(FormatUtc, IsoLike) { EXPECT_EQ(format_utc(0), "1970-01-01 00:00:00 UTC"); }
+
+}  // namespace
+}  // namespace cscguard
+
+namespace cscguard {
+namespace {
+
+// Torn writes: a PEM file of two issuers' CRLs caught mid-write must be
+// refused whole - never read as the first issuer's CRL alone.
+class TornCrlFile : public Crls {
+protected:
+    std::string both = kitty.crl({{"01"}}) + acme.crl({{"02"}});
+    std::size_t second = both.find("-----BEGIN", 1);
+};
+
+TEST_F(TornCrlFile, InsideTheSecondBlockIsRefused) {
+    const std::string torn = both.substr(0, second + (both.size() - second) / 2);
+    EXPECT_EQ(error_of(torn).rfind("kitty.crl: PEM block #2 is damaged or truncated", 0), 0u) << error_of(torn);
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
+TEST_F(TornCrlFile, InsideTheSecondBeginLineIsRefused) {
+    for (std::size_t cut : {second + 3, second + 12, second + 20}) {
+        const std::string torn = both.substr(0, cut);
+        EXPECT_NE(error_of(torn), "(no error)") << "cut at " << cut;
+    }
+    EXPECT_EQ(error_of(both.substr(0, second + 12)), "kitty.crl: holds 2 BEGIN lines but 1 readable CRLs (a file still being written?)");
+}
+
+TEST_F(TornCrlFile, TextAfterTheLastBlockIsRefused) {
+    EXPECT_EQ(error_of(both.substr(0, second) + "-"), "kitty.crl: text after the last CRL (a file still being written?)");
+    EXPECT_EQ(parse(both.substr(0, second) + "\n\n").size(), 1u) << "trailing whitespace is fine";
+}
+
+TEST_F(TornCrlFile, TextBeforeBlocksIsFine) {
+    EXPECT_EQ(parse("Certificate Revocation List (CRL):\n  Version 2\n" + both).size(), 2u);  // openssl crl -text
+}
+
+TEST_F(Crls, BlockThatIsNoCrlIsRefused) {
+    const std::string mixed = kitty.crl({}) + kitty.pem();
+    EXPECT_EQ(error_of(mixed), "kitty.crl: PEM block #2 is a CERTIFICATE, not an X509 CRL");
+}
+
+TEST_F(Crls, DerWithTrailingBytesIsRefused) {
+    CrlSpec spec{{"80"}};
+    spec.der = true;
+    EXPECT_EQ(error_of(kitty.crl(spec) + "x").rfind("kitty.crl: no CRL found", 0), 0u);
+    std::string der = kitty.crl(spec);
+    der.pop_back();
+    EXPECT_EQ(error_of(der).rfind("kitty.crl: no CRL found", 0), 0u);
+}
+
+TEST_F(Crls, NumberDigestAndAge) {
+    CrlSpec spec{{}};
+    spec.number = 0x1A2B;
+    const auto a = parse(kitty.crl(spec));
+    EXPECT_EQ(a[0].number, "1A2B");
+    EXPECT_EQ(a[0].digest.size(), 64u);
+    const std::string pem = kitty.crl(spec);
+    EXPECT_EQ(parse(pem)[0].digest, parse(pem)[0].digest) << "the same CRL read twice";
+    EXPECT_NE(parse(pem)[0].digest, a[0].digest) << "another CRL (ECDSA signatures differ every time)";
+    CrlSpec none{{}};
+    none.no_number = true;
+    EXPECT_EQ(parse(kitty.crl(none))[0].number, "");
+    EXPECT_NE(parse(kitty.crl(none))[0].version().find("no crlNumber, thisUpdate "), std::string::npos);
+}
+
+// What check_crl_succession allows: the file's CRLs may only move forward.
+class Succession : public Crls {
+protected:
+    CrlSet set(std::initializer_list<std::string> pems) {
+        CrlSet out;
+        for (const auto& pem : pems) {
+            for (auto& l : parse(pem)) out.push_back(std::make_shared<const RevocationList>(std::move(l)));
+        }
+        return out;
+    }
+    std::string succession_error(const CrlSet& in_force, const CrlSet& next) {
+        try {
+            check_crl_succession(in_force, next);
+        } catch (const PolicyError& err) {
+            return err.what();
+        }
+        return "(no error)";
+    }
+    static CrlSpec numbered(long n, long this_update = -3600) {
+        CrlSpec spec{{}};
+        spec.number = n;
+        spec.this_update = this_update;
+        return spec;
+    }
+};
+
+TEST_F(Succession, NewerSameOrAddedIssuersAreAccepted) {
+    const CrlSet old = set({kitty.crl(numbered(5))});
+    EXPECT_EQ(succession_error(old, set({kitty.crl(numbered(6))})), "(no error)");
+    EXPECT_EQ(succession_error(old, old), "(no error)") << "the same CRL read again";
+    EXPECT_EQ(succession_error(old, set({kitty.crl(numbered(6)), acme.crl(numbered(1))})), "(no error)");
+}
+
+TEST_F(Succession, DroppingAnIssuerIsRefused) {
+    const CrlSet old = set({kitty.crl(numbered(5)), acme.crl(numbered(9))});
+    const std::string error = succession_error(old, set({kitty.crl(numbered(6))}));
+    EXPECT_EQ(error.rfind("no longer holds a CRL of acme (the one in force: crlNumber 9, thisUpdate ", 0), 0u) << error;
+    EXPECT_NE(error.find("An issuer never loses its CRL"), std::string::npos);
+    EXPECT_NE(succession_error(set({kitty.crl(numbered(5))}), set({acme.crl(numbered(9))})), "(no error)")
+        << "replaced by another declared issuer's valid CRL";
+}
+
+TEST_F(Succession, RollbackIsRefused) {
+    const CrlSet old = set({kitty.crl(numbered(7))});
+    const std::string error = succession_error(old, set({kitty.crl(numbered(6, -60))}));
+    EXPECT_EQ(error.rfind("its CRL of kitty (crlNumber 6, thisUpdate ", 0), 0u) << error;
+    EXPECT_NE(error.find(") is older than the one in force (crlNumber 7, thisUpdate "), std::string::npos) << error;
+    EXPECT_NE(error.find("an old file put back? A CRL never rolls back"), std::string::npos);
+}
+
+TEST_F(Succession, WithoutNumbersThisUpdateDecides) {
+    CrlSpec older{{}}, newer{{}};
+    older.no_number = newer.no_number = true;
+    older.this_update = -7200;
+    newer.this_update = -60;
+    EXPECT_NE(succession_error(set({kitty.crl(newer)}), set({kitty.crl(older)})), "(no error)");
+    EXPECT_EQ(succession_error(set({kitty.crl(older)}), set({kitty.crl(newer)})), "(no error)");
+}
+
+TEST_F(Succession, SameAgeButOtherContentIsRefused) {
+    CrlSpec a{{"01"}}, b{{"02"}};
+    a.number = b.number = 3;
+    a.this_update = b.this_update = -3600;
+    const std::string error = succession_error(set({kitty.crl(a)}), set({kitty.crl(b)}));
+    EXPECT_NE(error.find("is not newer than the one in force but differs from it"), std::string::npos) << error;
+}
 
 }  // namespace
 }  // namespace cscguard

@@ -9,6 +9,7 @@
 namespace cscguard {
 namespace {
 
+using testing::CertSpec;
 using testing::CrlSpec;
 using testing::TestCa;
 
@@ -110,11 +111,48 @@ TEST_F(Revocation, StaleCrlDeniesEvenUnrevokedCertificatesOfItsIssuerOnly) {
 TEST_F(Revocation, NewestCrlOfAnIssuerIsInForce) {
     CrlSpec old_spec{{"1D1D"}};
     old_spec.this_update = -7200;
+    old_spec.number = 1;
     CrlSpec new_spec{{"3333"}};
     new_spec.this_update = -60;
+    new_spec.number = 2;
     const auto policy = policy_with({kitty.crl(new_spec), kitty.crl(old_spec)});
     EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(eager_pem)).granted);
     EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(other_pem)).revoked);
+}
+
+// crlNumber is the CA's own count: it decides before thisUpdate (a clock can be wrong).
+TEST_F(Revocation, HigherCrlNumberWinsOverALaterThisUpdate) {
+    CrlSpec numbered_higher{{"1D1D"}};
+    numbered_higher.this_update = -7200;
+    numbered_higher.number = 0x100;
+    CrlSpec later{{"3333"}};
+    later.this_update = -60;
+    later.number = 0xFF;
+    const auto policy = policy_with({kitty.crl(later), kitty.crl(numbered_higher)});
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(eager_pem)).revoked);
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(other_pem)).granted);
+}
+
+// mod_ssl reports SUCCESS for a resumed TLS session whose certificate has
+// expired since the full handshake: the module judges the dates itself.
+TEST_F(Revocation, ExpiredOrNotYetValidCertificatesAreDenied) {
+    const auto policy = policy_with({kitty.crl({})});
+    CertSpec expired{{{"CN", "old"}}, "0E"};
+    expired.not_before = -86400;
+    expired.not_after = -60;
+    const Identity old_id = policy->identify(kitty.issue(expired));
+    const Verdict old_verdict = decide(*policy, RuleKind::Valid, "", old_id);
+    EXPECT_FALSE(old_verdict.granted);
+    EXPECT_TRUE(old_verdict.outside_validity);
+    EXPECT_NE(describe(old_verdict, old_id, *policy).find("is outside its validity period"), std::string::npos);
+
+    CertSpec future{{{"CN", "new"}}, "0F"};
+    future.not_before = 3600;
+    future.not_after = 7200;
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(kitty.issue(future))).outside_validity);
+
+    CertSpec current{{{"CN", "now"}}, "10"};
+    EXPECT_TRUE(decide(*policy, RuleKind::Valid, "", policy->identify(kitty.issue(current))).granted);
 }
 
 }  // namespace

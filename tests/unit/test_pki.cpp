@@ -1,5 +1,6 @@
 #include "test_pki.h"
 
+#include <algorithm>
 #include <stdexcept>
 
 #include <openssl/ec.h>
@@ -33,8 +34,8 @@ X509Ptr build(const CertSpec& spec, EVP_PKEY& subject_key, X509* issuer_cert, EV
     X509_set_serialNumber(cert.get(), serial);
     ASN1_INTEGER_free(serial);
     BN_free(bn);
-    X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600);
-    X509_gmtime_adj(X509_getm_notAfter(cert.get()), 86400L * 30);
+    X509_gmtime_adj(X509_getm_notBefore(cert.get()), spec.not_before);
+    X509_gmtime_adj(X509_getm_notAfter(cert.get()), spec.not_after);
     X509_NAME* name = X509_get_subject_name(cert.get());
     for (const auto& [attr, value] : spec.subject) {
         X509_NAME_add_entry_by_txt(name, attr.c_str(), MBSTRING_UTF8,
@@ -49,9 +50,16 @@ X509Ptr build(const CertSpec& spec, EVP_PKEY& subject_key, X509* issuer_cert, EV
     if (issuer_cert) add_ext(cert.get(), issuer, NID_authority_key_identifier, "keyid");
     if (spec.is_ca) add_ext(cert.get(), issuer, NID_key_usage, "critical,keyCertSign,cRLSign");
     if (!spec.san_emails.empty()) {
-        std::string san;
-        for (const auto& e : spec.san_emails) san += (san.empty() ? "email:" : ",email:") + e;
-        add_ext(cert.get(), issuer, NID_subject_alt_name, san.c_str());
+        GENERAL_NAMES* names = GENERAL_NAMES_new();
+        for (const auto& e : spec.san_emails) {
+            ASN1_IA5STRING* text = ASN1_IA5STRING_new();
+            ASN1_STRING_set(text, e.data(), static_cast<int>(e.size()));
+            GENERAL_NAME* general = GENERAL_NAME_new();
+            GENERAL_NAME_set0_value(general, GEN_EMAIL, text);
+            sk_GENERAL_NAME_push(names, general);
+        }
+        X509_add1_ext_i2d(cert.get(), NID_subject_alt_name, names, 0, 0);
+        GENERAL_NAMES_free(names);
     }
     if (!X509_sign(cert.get(), &issuer_key, EVP_sha256())) throw std::runtime_error("X509_sign failed");
     return cert;
@@ -142,8 +150,11 @@ std::string TestCa::crl(const CrlSpec& spec) const {
         X509_CRL_add0_revoked(crl, entry);
     }
     ASN1_TIME_free(t);
-    ASN1_INTEGER* number = hex_integer("01");
-    X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0);
+    const long n = spec.number ? *spec.number : next_number_;
+    next_number_ = std::max(next_number_, n) + 1;
+    ASN1_INTEGER* number = ASN1_INTEGER_new();
+    ASN1_INTEGER_set(number, n);
+    if (!spec.no_number) X509_CRL_add1_ext_i2d(crl, NID_crl_number, number, 0, 0);
     if (spec.delta) X509_CRL_add1_ext_i2d(crl, NID_delta_crl, number, 1, 0);
     ASN1_INTEGER_free(number);
     if (spec.indirect || spec.only_some_reasons) {

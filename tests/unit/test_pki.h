@@ -18,8 +18,10 @@ struct KeyPair {
 struct CertSpec {
     std::vector<std::pair<std::string, std::string>> subject;  // {"CN", "eager"}
     std::string serial_hex = "01";                               // "-01" for negative
-    std::vector<std::string> san_emails;
+    std::vector<std::string> san_emails;  // put in as given (no checks: tests need hostile values too)
     bool is_ca = false;
+    long not_before = -3600;       // seconds from now
+    long not_after = 86400L * 30;  // seconds from now
 };
 
 struct CrlSpec {
@@ -33,6 +35,8 @@ struct CrlSpec {
     bool entry_unknown_critical = false;    // ... on the first entry
     bool entry_certificate_issuer = false;  // certificateIssuer on the first entry
     bool der = false;
+    std::optional<long> number;             // crlNumber; default: one more than this CA's last CRL
+    bool no_number = false;                 // no crlNumber extension at all
 };
 
 class TestCa {
@@ -46,12 +50,14 @@ public:
     // A certificate signed by this CA; issuer name and AKI set as a CA would.
     std::string issue(const CertSpec& spec) const;
 
-    // A CRL signed by this CA (PEM, or DER when spec.der).
+    // A CRL signed by this CA (PEM, or DER when spec.der). CRL numbers count
+    // up per CA, as a real CA's do, unless the spec says otherwise.
     std::string crl(const CrlSpec& spec) const;
 
 private:
     EvpPkeyPtr key_;
     X509Ptr cert_;
+    mutable long next_number_ = 1;
 };
 
 // A self-signed certificate (what a forger presents with optional_no_ca).

@@ -38,5 +38,15 @@ TEST(UserMode, NamesFromTheCertificate) {
     EXPECT_EQ(user_name(UserMode::Email, eager, Match{"cscguard-serial", ""}), std::nullopt);
 }
 
+// REMOTE_USER reaches logs and backends' headers: never with CR/LF in it.
+TEST(UserMode, NamesWithControlCharactersAreNotSet) {
+    testing::TestCa ca("kitty-ca");
+    Policy policy({Issuer::from_pem("kitty", ca.pem())}, {});
+    const Identity id = policy.identify(ca.issue({{{"CN", "eve\r\nX-Admin: yes"}}, "1D1D"}));
+    EXPECT_EQ(user_name(UserMode::Cn, id, Match{}), std::nullopt);
+    EXPECT_EQ(user_name(UserMode::Dn, id, Match{}), "CN=eve\\0D\\0AX-Admin: yes") << "RFC 2253 escapes them";
+    EXPECT_EQ(user_name(UserMode::Serial, id, Match{}), "kitty:1D1D");
+}
+
 }  // namespace
 }  // namespace cscguard

@@ -1,0 +1,77 @@
+// Policy files are read by a thread while httpd serves: nothing at a policy
+// path may block it or exhaust its memory.
+#include "file.h"
+
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "error.h"
+
+namespace cscguard {
+namespace {
+
+class PolicyFile : public ::testing::Test {
+protected:
+    void SetUp() override {
+        char tmpl[] = "/tmp/cscguard-file-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl), nullptr);
+        dir = tmpl;
+        path = dir + "/policy";
+    }
+    void TearDown() override { std::system(("rm -rf '" + dir + "'").c_str()); }
+
+    std::string error_of() {
+        try {
+            read_policy_file(path, "allowlist");
+        } catch (const PolicyError& err) {
+            return err.what();
+        }
+        return "(no error)";
+    }
+
+    std::string dir, path;
+};
+
+TEST_F(PolicyFile, RegularFileAndItsStamp) {
+    std::ofstream(path) << "kitty:01\n";
+    const FileContent content = read_policy_file(path, "allowlist");
+    EXPECT_EQ(content.bytes, "kitty:01\n");
+    EXPECT_EQ(content.stamp, FileStamp::of(path));
+    EXPECT_TRUE(content.stamp.exists);
+}
+
+TEST_F(PolicyFile, FifoIsRefusedAtOnce) {
+    ASSERT_EQ(mkfifo(path.c_str(), 0644), 0);
+    const auto start = std::chrono::steady_clock::now();
+    EXPECT_EQ(error_of(), path + ": cannot read allowlist: it is a FIFO, not a regular file");
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(PolicyFile, DirectoryAndDeviceAreRefused) {
+    ASSERT_EQ(mkdir(path.c_str(), 0755), 0);
+    EXPECT_EQ(error_of(), path + ": cannot read allowlist: it is a directory, not a regular file");
+    path = "/dev/zero";  // endless: would fill the memory
+    EXPECT_EQ(error_of(), "/dev/zero: cannot read allowlist: it is a device, not a regular file");
+}
+
+TEST_F(PolicyFile, FileOverTheCapIsRefusedWithoutReadingIt) {
+    const int fd = open(path.c_str(), O_CREAT | O_WRONLY, 0644);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(ftruncate(fd, static_cast<off_t>(kMaxPolicyFileBytes) + 1), 0);  // sparse: no disk used
+    close(fd);
+    EXPECT_EQ(error_of(), path + ": cannot read allowlist: bigger than 256 MiB");
+}
+
+TEST_F(PolicyFile, MissingFileNamesTheReason) {
+    EXPECT_EQ(error_of(), path + ": cannot read allowlist: No such file or directory");
+    EXPECT_FALSE(FileStamp::of(path).exists);
+}
+
+}  // namespace
+}  // namespace cscguard
