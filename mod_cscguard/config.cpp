@@ -20,6 +20,14 @@ apr_status_t forget_registry(void* registry) {
     return APR_SUCCESS;
 }
 
+// Start-up problems that do not stop the server, for the error log.
+LogSink startup_log(server_rec* s) {
+    return [s](LogLevel level, const std::string& text) {
+        const int ap_level = level == LogLevel::Error ? APLOG_ERR : level == LogLevel::Warning ? APLOG_WARNING : APLOG_INFO;
+        ap_log_error(APLOG_MARK, ap_level, 0, s, "CSG0204: %s", text.c_str());
+    };
+}
+
 // Turns an exception into the error string httpd prints as
 // "Syntax error on line N of FILE: ..." (configtest fails).
 template <typename F>
@@ -147,8 +155,22 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
     Registry& reg = registry();
     std::vector<std::shared_ptr<const Issuer>> issuers;
     for (const auto& decl : reg.issuers) issuers.push_back(decl.issuer);
+    // After a restart, a file that is bad now keeps the version last accepted:
+    // only a first start (and configtest, which shares nothing) refuses to
+    // run with a bad file. httpd reads its configuration twice at a start
+    // (generations 0 and 1); every restart counts one more.
+    const int generation = ap_state_query(AP_SQ_CONFIG_GEN);
+    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL) reg.accepted = open_state_dir(s->process->pconf, s);
+    const auto start = generation >= 2 ? PolicyStore::Start::Restart : PolicyStore::Start::First;
     try {
-        reg.store = std::make_unique<PolicyStore>(std::move(issuers), reg.allowlists, reg.crls, reg.crl_grace);
+        reg.store = std::make_unique<PolicyStore>(std::move(issuers), reg.allowlists, reg.crls, reg.crl_grace,
+                                                  reg.accepted.get(), start, startup_log(s));
+        if (reg.accepted) {
+            std::vector<std::string> paths;
+            for (const auto& a : reg.allowlists) paths.push_back(a.path);
+            for (const auto& c : reg.crls) paths.push_back(c.path);
+            reg.accepted->prune(paths);
+        }
     } catch (const std::exception& err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "CSG0101: %s", err.what());
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -165,6 +187,7 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
         }
     }
     reg.pending.clear();
+    warn_unprotected_negations(s);
     // A stale CRL is no configuration error (the server must run and answer
     // 403), but the admin should hear of it at once.
     const std::time_t now = apr_time_sec(apr_time_now());

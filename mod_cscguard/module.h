@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -10,6 +11,8 @@
 #include "http_config.h"
 #include "http_log.h"
 
+#include "accepted_files.h"
+#include "identity_cache.h"
 #include "policy.h"
 #include "policy_store.h"
 #include "rules.h"
@@ -45,9 +48,14 @@ struct Registry {
     int reload_interval = 5;             // seconds; 0: never
     std::vector<RequireLine> pending;    // parsed before the policy existed
     std::unique_ptr<PolicyStore> store;  // built by check_config
+    std::unique_ptr<AcceptedFiles> accepted;  // shared by all processes; null in configtest or without a state directory
+    IdentityCache identities{kIdentityCacheSize};
 
     // The snapshot requests use (null before check_config).
     std::shared_ptr<const Policy> policy() const { return store ? store->current() : nullptr; }
+
+    // Decoded certificates kept per process: ~1 KB each.
+    static constexpr std::size_t kIdentityCacheSize = 2048;
 };
 
 // The registry of the configuration being read or served (one per pconf).
@@ -67,16 +75,27 @@ extern const command_rec directives[];
 // problem with its place and returns non-OK so configtest fails.
 int check_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 
+// Warns (CSG0103) about negated cscguard rules in the configuration that let
+// a client without a good certificate in (policy/negation.h).
+void warn_unprotected_negations(server_rec* s);
+
+// The module's state directory under DefaultRuntimeDir, made by the parent
+// and writable by the children's user, where every process records the file
+// versions it accepts; null (and logged) when it cannot be made - restarts
+// then treat every file as a first start does.
+std::unique_ptr<AcceptedFiles> open_state_dir(apr_pool_t* p, server_rec* s);
+
 // Starts the thread that reloads changed policy files in this child process.
 void start_reloader(apr_pool_t* pchild, server_rec* s);
 
 // Registers the cscguard-* authz providers.
 void register_providers(apr_pool_t* p);
 
-// The decoded client certificate of the request's connection, decoded once
-// per connection (again if a renegotiation changes the certificate). Throws
-// PolicyError when mod_ssl's certificate cannot be decoded.
-const Identity& connection_identity(request_rec* r, const Policy& policy, const char* pem);
+// The decoded client certificate of the request: kept on the connection
+// for keep-alive requests, and in the process's IdentityCache for new
+// connections and HTTP/2 streams (again after a renegotiation changes the
+// certificate). Throws PolicyError when mod_ssl's certificate cannot be decoded.
+const Identity& request_identity(request_rec* r, const Policy& policy, const char* pem);
 
 // Runs `delete` on a C++ object when its pool goes away.
 template <typename T>

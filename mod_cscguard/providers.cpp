@@ -83,7 +83,7 @@ authz_status decide(request_rec* r, const Rule& rule) {
     }
     const Identity* identity = nullptr;
     try {
-        identity = &connection_identity(r, *policy, pem);
+        identity = &request_identity(r, *policy, pem);
     } catch (const PolicyError& err) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "CSG0003: deny %s: %s", provider_name(rule.kind()),
                       err.what());

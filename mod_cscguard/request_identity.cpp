@@ -1,0 +1,50 @@
+// The client certificate belongs to the connection: keep its decoded identity
+// on the connection, so keep-alive requests pay one string comparison. New
+// connections (a client reconnecting) and HTTP/2 streams - mod_http2 gives
+// every stream a connection of its own, on another thread - find it in the
+// process's IdentityCache instead of decoding it again. The key is the
+// certificate text itself: a renegotiated certificate is looked up anew.
+#include <memory>
+#include <string>
+
+#include "module.h"
+
+#include "error.h"
+
+APLOG_USE_MODULE(cscguard);
+
+namespace cscguard::glue {
+namespace {
+
+struct ConnectionCache {
+    std::string pem;
+    std::shared_ptr<const Identity> identity;
+};
+
+}  // namespace
+
+const Identity& request_identity(request_rec* r, const Policy& policy, const char* pem) {
+    conn_rec* c = r->connection;
+    auto* cache = static_cast<ConnectionCache*>(ap_get_module_config(c->conn_config, &cscguard_module));
+    if (!cache) {
+        cache = pool_owned(c->pool, new ConnectionCache());
+        ap_set_module_config(c->conn_config, &cscguard_module, cache);
+    }
+    if (!cache->identity || cache->pem != pem) {
+        cache->identity.reset();
+        Registry& reg = registry();
+        bool decoded = false;
+        std::shared_ptr<const Identity> identity = reg.identities.get(pem, policy, &decoded);  // throws before caching
+        if (decoded && APLOG_R_IS_LEVEL(r, APLOG_DEBUG)) {
+            ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
+                          "CSG0006: decoded the client certificate %s:%s (%s); this process now caches %zu",
+                          identity->issuer.c_str(), identity->cert.serial().canonical().c_str(),
+                          identity->cert.subject_dn().c_str(), reg.identities.size());
+        }
+        cache->pem = pem;
+        cache->identity = std::move(identity);
+    }
+    return *cache->identity;
+}
+
+}  // namespace cscguard::glue
