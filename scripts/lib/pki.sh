@@ -7,6 +7,8 @@
 #   pki_client    NAME CA SUBJECT SERIAL [SAN]      a client certificate, SERIAL as 0x... hex
 #   pki_forged    NAME SUBJECT SERIAL               a self-signed client certificate
 #   pki_crl       CA OUT HOURS [SERIAL...]          a CRL of CA revoking SERIALs (written to OUT)
+#   pki_client_until OUTDIR NAME CA SUBJECT SERIAL SECONDS
+#                                                   a client certificate that expires SECONDS from now
 #
 # Keys are P-256; certificates carry SKI/AKI like any real CA's.
 
@@ -95,10 +97,13 @@ pki_forged() {
 # pki_crl CA OUT HOURS [SERIAL...]
 #   A CRL of CA revoking the hex SERIALs (0x...), written to OUT (PEM), with
 #   lastUpdate an hour ago and nextUpdate HOURS from now (negative: stale).
+#   Successive CRLs written to the same OUT count their crlNumber up, as a
+#   real CA's do (the module refuses a CRL that is not newer).
 pki_crl() {
   local ca=$1 out=$2 hours=$3; shift 3
-  local db="$out.db"
-  rm -rf "$db"; mkdir -p "$db"; : >"$db/index.txt"; echo 01 >"$db/crlnumber"
+  local db="$out.db" number=01
+  [ -f "$db/crlnumber" ] && number=$(cat "$db/crlnumber")
+  rm -rf "$db"; mkdir -p "$db"; : >"$db/index.txt"; echo "$number" >"$db/crlnumber"
   local expiry revoked serial hex
   expiry=$(date -u -d '+1 year' +%y%m%d%H%M%SZ)
   revoked=$(date -u -d '-30 minutes' +%y%m%d%H%M%SZ)
@@ -123,4 +128,46 @@ CNF
     -crl_nextupdate "$(date -u -d "$hours hours" +%y%m%d%H%M%SZ)" -out "$out.tmp" 2>/dev/null
   chmod 0644 "$out.tmp"
   mv -f "$out.tmp" "$out"  # atomically, as a running httpd may be reading it
+}
+
+# pki_client_until OUTDIR NAME CA SUBJECT SERIAL SECONDS
+#   OUTDIR/NAME.crt and .key: a client certificate of CA valid from an hour
+#   ago until SECONDS from now (openssl ca, which takes exact dates).
+pki_client_until() {
+  local outdir=$1 name=$2 ca=$3 subject=$4 serial=$5 seconds=$6
+  local db="$outdir/$name.db" hex
+  hex=$(printf '%s' "${serial#0x}" | tr 'a-f' 'A-F')
+  [ $(( ${#hex} % 2 )) -eq 1 ] && hex="0$hex"
+  rm -rf "$db"; mkdir -p "$db"; : >"$db/index.txt"; echo "$hex" >"$db/serial"
+  openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$outdir/$name.key" 2>/dev/null
+  chmod 0644 "$outdir/$name.key"
+  cat >"$db/ca.cnf" <<CNF
+[ req ]
+distinguished_name = dn
+[ dn ]
+[ ca ]
+default_ca = this_ca
+[ this_ca ]
+database = $db/index.txt
+serial = $db/serial
+new_certs_dir = $db
+default_md = sha256
+policy = anything
+unique_subject = no
+[ anything ]
+commonName = supplied
+organizationName = optional
+emailAddress = optional
+[ client ]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = clientAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+CNF
+  openssl req -new -key "$outdir/$name.key" -subj "$subject" -config "$db/ca.cnf" -out "$db/req.csr"
+  openssl ca -batch -config "$db/ca.cnf" -cert "$PKI_DIR/$ca.crt" -keyfile "$PKI_DIR/$ca.key" -in "$db/req.csr" \
+    -out "$outdir/$name.crt" -notext -extensions client \
+    -startdate "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" -enddate "$(date -u -d "+$seconds seconds" +%Y%m%d%H%M%SZ)" 2>/dev/null
+  chmod 0644 "$outdir/$name.crt"
 }

@@ -78,11 +78,14 @@ Response Client::get(const Request& request) {
     curl_easy_setopt(curl_, CURLOPT_HEADERDATA, &response.headers);
     curl_easy_setopt(curl_, CURLOPT_TIMEOUT, 20L);
     curl_easy_setopt(curl_, CURLOPT_NOSIGNAL, 1L);
+    if (request.http2) curl_easy_setopt(curl_, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+    if (request.fresh_connection) curl_easy_setopt(curl_, CURLOPT_FRESH_CONNECT, 1L);
 
     const CURLcode rc = curl_easy_perform(curl_);
     if (rc == CURLE_OK) {
         curl_easy_getinfo(curl_, CURLINFO_RESPONSE_CODE, &response.status);
         curl_easy_getinfo(curl_, CURLINFO_NUM_CONNECTS, &response.new_connections);
+        curl_easy_getinfo(curl_, CURLINFO_HTTP_VERSION, &response.http_version);
     } else {
         response.error = curl_easy_strerror(rc);
     }

@@ -17,6 +17,8 @@ struct Request {
     bool tls = true;
     std::vector<std::string> headers;  // extra request headers, "Name: value"
     std::string cert_file, key_file;   // instead of `cert`: explicit files (e.g. issued by cscguard)
+    bool http2 = false;                // ask for HTTP/2 (ALPN h2)
+    bool fresh_connection = false;     // a new connection even if one is kept alive (TLS sessions still resume)
 };
 
 struct Response {
@@ -24,6 +26,7 @@ struct Response {
     std::map<std::string, std::string> headers;  // names lowercased
     std::string body;
     long new_connections = 0;  // 0 when a kept-alive connection was reused
+    long http_version = 0;     // CURL_HTTP_VERSION_1_1, CURL_HTTP_VERSION_2_0...
     std::string error;
 
     std::string header(const std::string& lowercase_name) const;

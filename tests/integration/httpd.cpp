@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <csignal>
+#include <dirent.h>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,8 @@
 #include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
+
+#include <gtest/gtest.h>
 
 namespace it {
 namespace {
@@ -38,6 +41,24 @@ bool port_answers(int port) {
     const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
     close(fd);
     return ok;
+}
+
+const char* env_or(const char* name, const char* fallback) {
+    const char* value = std::getenv(name);
+    return value && *value ? value : fallback;
+}
+
+// Environment for httpd processes that load a sanitized module.
+std::vector<std::pair<std::string, std::string>> sanitizer_env(const std::string& dir) {
+    const char* preload = std::getenv("CSCGUARD_IT_PRELOAD");
+    if (!preload || !*preload) return {};
+    const std::string logs = dir + "/sanitizer";
+    return {
+        {"LD_PRELOAD", preload},
+        // httpd frees little at exit by design: leaks are not what this run looks for.
+        {"ASAN_OPTIONS", "detect_leaks=0:log_path=" + logs + "/asan"},
+        {"UBSAN_OPTIONS", "print_stacktrace=1:log_path=" + logs + "/ubsan"},
+    };
 }
 
 std::string make_temp_dir() {
@@ -167,14 +188,37 @@ void write_file(const std::string& path, const std::string& text) {
     if (std::rename(tmp.c_str(), path.c_str()) != 0) throw std::runtime_error("cannot rename to " + path);
 }
 
+std::vector<pid_t> children_of(pid_t parent) {
+    std::vector<pid_t> out;
+    DIR* proc = opendir("/proc");
+    if (!proc) return out;
+    while (const dirent* entry = readdir(proc)) {
+        const pid_t pid = static_cast<pid_t>(std::atoi(entry->d_name));
+        if (pid <= 0) continue;
+        const std::string stat = read_file("/proc/" + std::string(entry->d_name) + "/stat");
+        const std::size_t paren = stat.rfind(')');  // "PID (COMM) STATE PPID ..."
+        if (paren == std::string::npos) continue;
+        char state = 0;
+        int ppid = 0;
+        if (std::sscanf(stat.c_str() + paren + 1, " %c %d", &state, &ppid) == 2 && ppid == parent && state != 'Z') {
+            out.push_back(pid);
+        }
+    }
+    closedir(proc);
+    return out;
+}
+
 Httpd::Httpd(std::string site, std::string mpm, std::string trusted_cas)
     : site_(std::move(site)), mpm_(std::move(mpm)), trusted_cas_(std::move(trusted_cas)), dir_(make_temp_dir()) {
     mkdir((dir_ + "/docs").c_str(), 0755);
+    mkdir((dir_ + "/sanitizer").c_str(), 0777);
+    chmod((dir_ + "/sanitizer").c_str(), 01777);  // children run as www-data
     pick_ports_and_write_config();
 }
 
 Httpd::~Httpd() {
     stop();
+    check_sanitizer_reports();
     if (!std::getenv("CSCGUARD_KEEP_TEST_DIRS")) {
         std::system(("rm -rf '" + dir_ + "'").c_str());
     }
@@ -188,7 +232,7 @@ void Httpd::pick_ports_and_write_config() {
     conf = replace_all(conf, "{USER}", geteuid() == 0 ? "User www-data\nGroup www-data" : "");
     conf = replace_all(conf, "{MPM}", mpm_);
     conf = replace_all(conf, "{MODULES}", HTTPD_MODULES_DIR);
-    conf = replace_all(conf, "{MODULE}", CSCGUARD_MODULE);
+    conf = replace_all(conf, "{MODULE}", env_or("CSCGUARD_IT_MODULE", CSCGUARD_MODULE));
     conf = replace_all(conf, "{TRUSTED_CAS}", trusted_cas_.empty() ? pki("trusted-cas.pem") : trusted_cas_);
     conf = replace_all(conf, "{DIR}", dir_);
     conf = replace_all(conf, "{PKI}", pki_dir());
@@ -199,7 +243,9 @@ void Httpd::pick_ports_and_write_config() {
 }
 
 Httpd::ConfigTest Httpd::configtest() {
-    const std::string cmd = std::string(HTTPD_BINARY) + " -t -f " + config_path() + " 2>&1";
+    std::string env;
+    for (const auto& [name, value] : sanitizer_env(dir_)) env += name + "='" + value + "' ";
+    const std::string cmd = env + std::string(HTTPD_BINARY) + " -t -f " + config_path() + " 2>&1";
     FILE* pipe = popen(cmd.c_str(), "r");
     if (!pipe) throw std::runtime_error("popen failed");
     std::string output;
@@ -220,6 +266,7 @@ void Httpd::start() {
             const int out = open((dir_ + "/stderr.log").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
             dup2(out, 1);
             dup2(out, 2);
+            for (const auto& [name, value] : sanitizer_env(dir_)) setenv(name.c_str(), value.c_str(), 1);
             execl(HTTPD_BINARY, HTTPD_BINARY, "-f", config_path().c_str(), "-DFOREGROUND", nullptr);
             _exit(127);
         }
@@ -260,6 +307,37 @@ void Httpd::stop() {
         std::this_thread::sleep_for(20ms);
     }
     pid_ = -1;
+}
+
+void Httpd::graceful() {
+    if (pid_ > 0) kill(pid_, SIGUSR1);
+}
+
+bool Httpd::running() {
+    if (pid_ <= 0) return false;
+    int status = 0;
+    if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return false;
+    }
+    return true;
+}
+
+std::vector<std::string> Httpd::sanitizer_reports() const {
+    std::vector<std::string> reports;
+    DIR* dir = opendir((dir_ + "/sanitizer").c_str());
+    if (!dir) return reports;
+    while (const dirent* entry = readdir(dir)) {
+        if (entry->d_name[0] == '.') continue;
+        const std::string text = read_file(dir_ + "/sanitizer/" + entry->d_name);
+        if (!text.empty()) reports.push_back(std::string(entry->d_name) + ":\n" + text);
+    }
+    closedir(dir);
+    return reports;
+}
+
+void Httpd::check_sanitizer_reports() const {
+    for (const auto& report : sanitizer_reports()) ADD_FAILURE() << "sanitizer report from httpd: " << report;
 }
 
 std::string Httpd::error_log() const { return read_file(dir_ + "/error.log"); }

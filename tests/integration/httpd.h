@@ -25,9 +25,18 @@ int free_port();
 std::string read_file(const std::string& path);
 void write_file(const std::string& path, const std::string& text);
 
+// The child processes of `parent` (from /proc).
+std::vector<pid_t> children_of(pid_t parent);
+
 // Placeholders in configuration text: {DIR} (the server's directory), {PKI},
 // {MODULES} (httpd's module directory), {HTTPS} (a TLS vhost with
 // SSLVerifyClient optional), {NOCA} (TLS with optional_no_ca), {HTTP} (plain).
+//
+// Environment: CSCGUARD_IT_MODULE loads another mod_cscguard.so (e.g. an
+// older build, to show a regression test fails there); CSCGUARD_IT_PRELOAD
+// preloads a sanitizer runtime into httpd for a module built with ASan+UBSan -
+// its reports go to sanitizer/ in the server's directory, and any report
+// fails the test that started the server.
 class Httpd {
 public:
     // `site` follows a base configuration that loads the modules, sets the
@@ -43,6 +52,13 @@ public:
     // std::runtime_error with the error log when it does not come up.
     void start();
     void stop();
+    // `apachectl graceful` (SIGUSR1 to the parent): old children finish their
+    // requests and exit, new ones start with the configuration re-read.
+    void graceful();
+    // The parent still runs (did not exit, e.g. on a bad configuration).
+    bool running();
+    pid_t pid() const { return pid_; }
+    std::vector<pid_t> children() const { return children_of(pid_); }
 
     const std::string& dir() const { return dir_; }
     int https_port() const { return https_; }
@@ -63,8 +79,12 @@ public:
 
     std::string config_path() const { return dir_ + "/httpd.conf"; }
 
+    // Sanitizer reports written by httpd processes so far (CSCGUARD_IT_PRELOAD).
+    std::vector<std::string> sanitizer_reports() const;
+
 private:
     void pick_ports_and_write_config();
+    void check_sanitizer_reports() const;
 
     std::string site_;
     std::string mpm_;
