@@ -1,9 +1,18 @@
-// Runs cscguard commands in-process against a fresh CA directory.
+// Runs cscguard commands in-process against a fresh CA directory, and the
+// built binary as a child process when a test needs a real process (signals,
+// concurrency, another current directory).
 #pragma once
 
+#include <csignal>
+#include <cstdlib>
 #include <ctime>
+#include <dirent.h>
+#include <fstream>
+#include <iterator>
 #include <sstream>
 #include <string>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -18,11 +27,61 @@ struct Result {
     std::string err;
 };
 
+inline std::string read_text(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// The names in a directory (without . and ..), empty when it does not exist.
+inline std::vector<std::string> files_in(const std::string& path) {
+    std::vector<std::string> names;
+    if (DIR* d = opendir(path.c_str())) {
+        while (const dirent* e = readdir(d)) {
+            const std::string name = e->d_name;
+            if (name != "." && name != "..") names.push_back(name);
+        }
+        closedir(d);
+    }
+    return names;
+}
+
+// Starts the built cscguard binary with `args` (in `cwd` when given); stdout
+// and stderr go to `log` when given. The child starts with default signal
+// dispositions and an empty signal mask, like a program run from a shell.
+inline pid_t spawn_tool(const std::vector<std::string>& args, const std::string& cwd = "", const std::string& log = "") {
+    const pid_t pid = fork();
+    if (pid != 0) return pid;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) std::signal(sig, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (!cwd.empty() && chdir(cwd.c_str()) != 0) _exit(126);
+    if (!log.empty() && !std::freopen(log.c_str(), "a", stdout)) _exit(126);
+    if (!log.empty()) dup2(STDOUT_FILENO, STDERR_FILENO);
+    std::vector<char*> argv{const_cast<char*>(CSCGUARD_TOOL)};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(CSCGUARD_TOOL, argv.data());
+    _exit(127);
+}
+
+// The exit code of a child, or 128 + the signal that ended it.
+inline int wait_for(pid_t pid) {
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 class ToolTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        root = ::testing::TempDir() + "/cscguard-" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        std::system(("rm -rf '" + root + "'").c_str());
+        // Unique even when ctest runs tests of the same name in parallel.
+        const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+        std::string tmpl = ::testing::TempDir();
+        if (tmpl.empty() || tmpl.back() != '/') tmpl += '/';
+        tmpl += std::string("cscguard-") + info->test_suite_name() + "." + info->name() + "-XXXXXX";
+        ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << tmpl;
+        root = tmpl;
         dir = root + "/ca";
         pub = root + "/pub";
     }

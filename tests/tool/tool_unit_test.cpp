@@ -29,6 +29,14 @@ TEST(Database, RoundTripsOpensslCaLines) {
     EXPECT_EQ(format_database(records), text);
 }
 
+TEST(Database, TimesInEitherSpellingBeforeAndAfter1970) {
+    EXPECT_EQ(parse_asn1_time("700101000000Z"), std::optional<std::time_t>(0));
+    EXPECT_EQ(parse_asn1_time("691231235959Z"), std::optional<std::time_t>(-1)) << "a real second, not an error";
+    EXPECT_EQ(parse_asn1_time("20510101000000Z"), std::optional<std::time_t>(2556144000));
+    EXPECT_EQ(parse_asn1_time("20270101000000Z"), parse_asn1_time("270101000000Z"));
+    EXPECT_EQ(parse_asn1_time("270230000000Z"), std::nullopt) << "30 February";
+}
+
 TEST(Database, CorruptedLinesAreNamed) {
     for (const char* bad : {"V\t271122090343Z\t\t0A1B\tclient\n",                  // 5 fields
                             "X\t271122090343Z\t\t0A1B\tclient\t/CN=a\n",          // status
@@ -38,7 +46,14 @@ TEST(Database, CorruptedLinesAreNamed) {
                             "R\t271122090343Z\tnow\t0A1B\tclient\t/CN=a\n",        // revocation date
                             "R\t271122090343Z\t261122090500Z,oops\t0A1B\tclient\t/CN=a\n",
                             "V\t271122090343Z\t\t0A1B\tunknown\t/CN=a\n",         // kind
-                            "V\t271122090343Z\t\t0A1B\tclient\tCN=a\n"}) {
+                            "V\t271122090343Z\t\t0A1B\tclient\tCN=a\n",
+                            // found by fuzzing: out-of-range fields were rolled into other dates
+                            "R\t002135580630Z\t261123120000Z,affiliationChanged\t0A1B\tclient\t/CN=a\n",
+                            "V\t261399000000Z\t\t0A1B\tclient\t/CN=a\n",     // month 13
+                            "V\t99991299235959Z\t\t0A1B\tclient\t/CN=a\n",   // day 99 (became year 10000)
+                            "V\t+71122090343Z\t\t0A1B\tclient\t/CN=a\n",     // sign instead of a digit
+                            "V\t271122090360Z\t\t0A1B\tclient\t/CN=a\n",    // second 60
+                            "R\t00000929013820Z\t261124120000Z\t0A1B\tclient\t/CN=a\n"}) {  // year 0
         try {
             parse_database(std::string("V\t271122090343Z\t\t01\tclient\t/CN=ok\n") + bad, "/ca/index.txt");
             ADD_FAILURE() << "accepted: " << bad;

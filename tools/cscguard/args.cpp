@@ -52,6 +52,19 @@ int Args::int_value_or(const std::string& option, int fallback) const {
     throw ToolError(kUsage, "--" + option + " wants a positive whole number, not '" + *v + "'");
 }
 
+void check_days(int days, const std::string& what) {
+    if (days < 1 || days > kMaxDays) {
+        throw ToolError(kUsage, what + " of " + std::to_string(days) + " days: give 1 to " + std::to_string(kMaxDays) +
+                                    " (100 years)");
+    }
+}
+
+int Args::days_value_or(const std::string& option, int fallback) const {
+    const int days = int_value_or(option, fallback);
+    check_days(days, "--" + option);
+    return days;
+}
+
 std::vector<std::string> Args::values(const std::string& option) const {
     std::vector<std::string> out;
     const auto range = values_.equal_range(option);

@@ -11,6 +11,13 @@
 
 namespace cscguard::tool {
 
+// The longest validity or look-ahead any days option takes: 100 years keeps
+// every date a certificate or CRL carries readable (GeneralizedTime, 4 digits).
+constexpr int kMaxDays = 36500;
+
+// ToolError(kUsage) naming `what` (e.g. "--crl-days") unless 1 <= days <= kMaxDays.
+void check_days(int days, const std::string& what);
+
 class Args {
 public:
     // Throws ToolError(kUsage) for unknown options or a missing value.
@@ -20,6 +27,8 @@ public:
     std::optional<std::string> value(const std::string& option) const;
     std::string value_or(const std::string& option, const std::string& fallback) const;
     int int_value_or(const std::string& option, int fallback) const;
+    // A number of days, 1 to kMaxDays (check_days); `fallback` is checked too.
+    int days_value_or(const std::string& option, int fallback) const;
     std::vector<std::string> values(const std::string& option) const;
     bool flag(const std::string& flag) const { return flags_.count(flag) != 0; }
 

@@ -1,7 +1,11 @@
 #include "ca.h"
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
 
+#include "email.h"
 #include "issuer.h"
 #include "secret.h"
 #include "serial.h"
@@ -64,15 +68,21 @@ Record& Ca::find(const std::optional<std::string>& name, const std::optional<std
     return *named.back();
 }
 
-Record Ca::issue(const CertProfile& requested, EVP_PKEY& subject_key, EVP_PKEY* private_key_to_keep) {
+std::string Ca::publish_dir() const {
+    if (settings.publish_dir.empty() || settings.publish_dir[0] != '/') {
+        throw ToolError(kFailure, ctx.dir.path("cscguard.conf") + ": publish_dir = " + settings.publish_dir +
+                                      " is a relative path (an older cscguard init stored it as given), so it would publish "
+                                      "relative to wherever cscguard runs. Edit that line to the absolute path of the directory "
+                                      "httpd reads (the one in its CSCGuardCRL line), or publish with --out DIR");
+    }
+    return settings.publish_dir;
+}
+
+Ca::Signed Ca::sign(const CertProfile& requested, EVP_PKEY& subject_key, std::string key_pem) {
     CertProfile profile = requested;
     if (!profile.not_before) profile.not_before = ctx.now - 300;  // the injected clock; 5 min for skew
     const std::string serial = random_serial(serials());
     X509Ptr issued = build_certificate(profile, subject_key, cert.get(), key(), serial);
-    if (private_key_to_keep) {
-        write_file_atomic(ctx.dir.key_file(serial), private_key_pem(*private_key_to_keep), 0600);
-    }
-    write_file_atomic(ctx.dir.cert_file(serial), certificate_pem(*issued), 0644);
     Record r;
     r.status = 'V';
     r.expires = asn1_to_time(*X509_get0_notAfter(issued.get()));
@@ -80,8 +90,40 @@ Record Ca::issue(const CertProfile& requested, EVP_PKEY& subject_key, EVP_PKEY* 
     r.kind = profile.kind;
     r.subject = "/CN=" + profile.common_name;
     for (const auto& g : profile.groups) r.subject += "/OU=" + g;
-    records.push_back(r);
-    return r;
+    Signed out{r, certificate_pem(*issued), std::move(key_pem)};
+    records.push_back(std::move(r));
+    return out;
+}
+
+namespace {
+
+// Holds back SIGINT, SIGTERM and SIGHUP while it lives; one that arrives
+// meanwhile is delivered when it ends (and ends the process there).
+class SignalsHeld {
+public:
+    SignalsHeld() {
+        sigset_t set;
+        sigemptyset(&set);
+        for (int sig : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&set, sig);
+        if (sigprocmask(SIG_BLOCK, &set, &old_) != 0) throw ToolError(kFailure, std::string("cannot block signals: ") + std::strerror(errno));
+    }
+    ~SignalsHeld() { sigprocmask(SIG_SETMASK, &old_, nullptr); }  // cannot fail with a mask sigprocmask gave us
+    SignalsHeld(const SignalsHeld&) = delete;
+    SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+private:
+    sigset_t old_;
+};
+
+}  // namespace
+
+void Ca::commit(const std::vector<Signed>& batch) {
+    const SignalsHeld held;
+    save();
+    for (const Signed& s : batch) {
+        if (!s.key_pem.empty()) write_file_atomic(ctx.dir.key_file(s.record.serial), s.key_pem, 0600);
+        write_file_atomic(ctx.dir.cert_file(s.record.serial), s.cert_pem, 0644);
+    }
 }
 
 X509Ptr Ca::certificate_of(const Record& record) const {
@@ -106,10 +148,9 @@ void check_group(const std::string& group) {
 }
 
 void check_email(const std::string& email) {
-    const std::size_t at = email.find('@');
-    if (at == 0 || at == std::string::npos || at + 1 == email.size() || email.find('@', at + 1) != std::string::npos ||
-        email.find_first_of(" \t,/") != std::string::npos) {
-        throw ToolError(kUsage, "'" + email + "' is not an e-mail address");
+    if (!is_valid_email(email)) {
+        throw ToolError(kUsage, "'" + printable(email) + "' is not an e-mail address (USER@DOMAIN: printable ASCII without "
+                                                         "spaces, '@' or '*' before the '@', a domain of letters, digits, '-', '.')");
     }
 }
 

@@ -1,9 +1,11 @@
 #include "ca_dir.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
 #include <dirent.h>
+#include <filesystem>
 #include <fcntl.h>
 #include <fstream>
 #include <sstream>
@@ -12,6 +14,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include "args.h"
 #include "tool_error.h"
 
 namespace cscguard::tool {
@@ -26,9 +29,8 @@ std::string directory_of(const std::string& path) {
     return slash == std::string::npos ? "." : path.substr(0, slash == 0 ? 1 : slash);
 }
 
-}  // namespace
-
-void write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+// Writes `data` to a new temporary file next to `path`, fsynced; returns its name.
+std::string write_temp_file(const std::string& path, std::string_view data, mode_t mode) {
     std::string tmp = path + ".tmp.XXXXXX";
     const int fd = mkstemp(tmp.data());
     if (fd < 0) fail("cannot create a temporary file", tmp);
@@ -41,17 +43,62 @@ void write_file_atomic(const std::string& path, std::string_view data, mode_t mo
     }
     ok = ok && fsync(fd) == 0;
     ok = (close(fd) == 0) && ok;
-    if (!ok || rename(tmp.c_str(), path.c_str()) != 0) {
+    if (!ok) {
         const int saved = errno;
         unlink(tmp.c_str());
         errno = saved;
         fail("cannot write", path);
     }
+    return tmp;
+}
+
+// Makes a rename or link in the directory of `path` durable.
+void sync_directory_of(const std::string& path) {
     const int dir = open(directory_of(path).c_str(), O_RDONLY | O_DIRECTORY);
     if (dir >= 0) {
-        fsync(dir);  // make the rename itself durable
+        fsync(dir);
         close(dir);
     }
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path, std::string_view data, mode_t mode) {
+    const std::string tmp = write_temp_file(path, data, mode);
+    if (rename(tmp.c_str(), path.c_str()) != 0) {
+        const int saved = errno;
+        unlink(tmp.c_str());
+        errno = saved;
+        fail("cannot write", path);
+    }
+    sync_directory_of(path);
+}
+
+bool create_file_exclusive(const std::string& path, std::string_view data, mode_t mode) {
+    const std::string tmp = write_temp_file(path, data, mode);
+    // link(2), unlike rename(2), never replaces: whole content or nothing, and one winner.
+    const int linked = link(tmp.c_str(), path.c_str());
+    const int saved = errno;
+    unlink(tmp.c_str());
+    if (linked != 0 && saved == EEXIST) return false;
+    errno = saved;
+    if (linked != 0) fail("cannot create", path);
+    sync_directory_of(path);
+    return true;
+}
+
+std::string absolute_path(const std::string& path) {
+    if (path.empty()) throw ToolError(kUsage, "an empty directory name");
+    std::filesystem::path p(path);
+    if (p.is_relative()) {
+        std::error_code error;
+        const auto cwd = std::filesystem::current_path(error);
+        if (error) throw ToolError(kFailure, "cannot make '" + path + "' absolute: the current directory: " + error.message());
+        p = cwd / p;
+    }
+    std::string normal = p.lexically_normal().string();
+    while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+    return normal;
 }
 
 void make_directories(const std::string& path, mode_t mode) {
@@ -65,13 +112,29 @@ void make_directories(const std::string& path, mode_t mode) {
     if (errno != EEXIST) fail("cannot create directory", path);
 }
 
-bool directory_is_empty_or_missing(const std::string& path) {
+std::vector<std::string> directory_entries(const std::string& path) {
+    std::vector<std::string> names;
+    DIR* dir = opendir(path.c_str());
+    if (!dir) {
+        if (errno == ENOENT) return names;
+        fail("cannot read directory", path);
+    }
+    while (const dirent* entry = readdir(dir)) {
+        const std::string name = entry->d_name;
+        if (name != "." && name != "..") names.push_back(name);
+    }
+    closedir(dir);
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+bool directory_is_empty_or_missing(const std::string& path, const std::string& except) {
     DIR* dir = opendir(path.c_str());
     if (!dir) return errno == ENOENT;
     bool empty = true;
     while (const dirent* entry = readdir(dir)) {
         const std::string name = entry->d_name;
-        if (name != "." && name != "..") empty = false;
+        if (name != "." && name != ".." && name != except) empty = false;
     }
     closedir(dir);
     return empty;
@@ -99,25 +162,41 @@ void CaDir::require_initialised() const {
 
 CaSettings CaDir::load_settings() const {
     CaSettings s;
-    std::istringstream in(read_file(path("cscguard.conf")));
+    const std::string file = path("cscguard.conf");
+    std::istringstream in(read_file(file));
+    std::size_t line_no = 0;
+    // A hand-edited number must not become an unreadable date (see check_days).
+    const auto days = [&](const std::string& key, const std::string& value) {
+        try {
+            std::size_t used = 0;
+            const int n = std::stoi(value, &used);
+            if (used == value.size() && n >= 1 && n <= kMaxDays) return n;
+        } catch (const std::exception&) {
+        }
+        throw ToolError(kFailure, file + ":" + std::to_string(line_no) + ": " + key + " = " + value + ": want a number of days from 1 to " +
+                                      std::to_string(kMaxDays));
+    };
     for (std::string line; std::getline(in, line);) {
+        ++line_no;
         if (line.empty() || line[0] == '#') continue;
         const std::size_t eq = line.find(" = ");
         if (eq == std::string::npos) continue;
         const std::string key = line.substr(0, eq), value = line.substr(eq + 3);
         if (key == "name") s.name = value;
         else if (key == "key") s.key_spec = value;
-        else if (key == "client_days") s.client_days = std::stoi(value);
-        else if (key == "server_days") s.server_days = std::stoi(value);
-        else if (key == "crl_days") s.crl_days = std::stoi(value);
+        else if (key == "client_days") s.client_days = days(key, value);
+        else if (key == "server_days") s.server_days = days(key, value);
+        else if (key == "crl_days") s.crl_days = days(key, value);
         else if (key == "crl_url") s.crl_url = value;
         else if (key == "publish_dir") s.publish_dir = value;
         else if (key == "key_encrypted") s.key_encrypted = value == "yes";
     }
-    if (s.name.empty()) throw ToolError(kFailure, path("cscguard.conf") + ": no 'name = ...' line");
+    if (s.name.empty()) throw ToolError(kFailure, file + ": no 'name = ...' line");
     if (s.publish_dir.empty()) s.publish_dir = publish_dir();
     return s;
 }
+
+std::string CaDir::publish_dir() const { return absolute_path(root_) + "/publish"; }
 
 void CaDir::save_settings(const CaSettings& s) const {
     std::string text = "# cscguard CA settings; `cscguard init` wrote them\n";

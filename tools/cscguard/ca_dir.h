@@ -33,14 +33,23 @@ struct CaSettings {
     int server_days = 397;
     int crl_days = 30;
     std::string crl_url;          // CRL distribution point put into issued certificates
-    std::string publish_dir;      // where `publish` writes what mod_cscguard reads
+    std::string publish_dir;      // where `publish` writes what mod_cscguard reads; absolute
+                                  // since init stores it so (an older init stored it as given)
     bool key_encrypted = false;
 };
 
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode);
+// Creates `path` with `data` (whole, fsynced) unless it exists: then false.
+bool create_file_exclusive(const std::string& path, std::string_view data, mode_t mode);
+// `path` made absolute against the current directory and lexically
+// normalised ("a/./b/../c/" -> "/cwd/a/c"); the path need not exist.
+std::string absolute_path(const std::string& path);
 // mkdir -p; the last directory gets `mode`, missing parents 0755.
 void make_directories(const std::string& path, mode_t mode);
-bool directory_is_empty_or_missing(const std::string& path);
+// The names in a directory (no . or ..), sorted; none when it does not exist.
+std::vector<std::string> directory_entries(const std::string& path);
+// True for a missing directory and one holding nothing but `except`.
+bool directory_is_empty_or_missing(const std::string& path, const std::string& except = "");
 std::string read_file(const std::string& path);  // throws ToolError naming the file
 
 class CaDir {
@@ -51,7 +60,8 @@ public:
     std::string path(const std::string& relative) const { return root_ + "/" + relative; }
     std::string cert_file(const std::string& serial) const { return path("certs/" + serial + ".pem"); }
     std::string key_file(const std::string& serial) const { return path("private/" + serial + ".key"); }
-    std::string publish_dir() const { return path("publish"); }
+    // The default publish directory, DIR/publish, as an absolute path.
+    std::string publish_dir() const;
 
     bool initialised() const;
     // Throws ToolError(kNotFound) with a hint when DIR holds no CA.

@@ -84,6 +84,16 @@ const char* kUsageText =
     "exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 locked, 6 bad secret,\n"
     "            7 CRL due, 8 doctor found problems, 9 refused input\n";
 
+double lock_timeout(const std::string& text) {
+    try {
+        std::size_t used = 0;
+        const double seconds = std::stod(text, &used);
+        if (used == text.size() && seconds >= 0 && seconds <= 86400) return seconds;
+    } catch (const std::exception&) {
+    }
+    throw ToolError(kUsage, "--lock-timeout wants seconds from 0 to 86400, not '" + text + "'");
+}
+
 }  // namespace
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool stderr_is_terminal,
@@ -109,7 +119,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             };
             if (auto v = value("--dir")) ctx.dir = CaDir(*v);
             else if (auto p = value("--ca-pass")) ctx.ca_pass = *p;
-            else if (auto t = value("--lock-timeout")) ctx.lock_timeout = std::stod(*t);
+            else if (auto t = value("--lock-timeout")) ctx.lock_timeout = lock_timeout(*t);
             else if (a == "--json") ctx.json = true;
             else if (a == "--batch") ctx.batch = true;
             else if (a == "--help" || a == "-h") help = true;

@@ -23,8 +23,21 @@ int cmd_show(Context& ctx, const Words& words);
 int cmd_export_p12(Context& ctx, const Words& words);
 int cmd_doctor(Context& ctx, const Words& words);
 
+// The marker file that names the CA owning a publish directory (its name and
+// the SHA-256 fingerprint of its certificate): two CAs publishing into one
+// directory would overwrite each other's ca.crt, crl.pem and all.list.
+inline constexpr const char* kOwnerMarker = "cscguard.owner";
+
+// For init, before the CA exists: ToolError(kConflict) when `dir` belongs to
+// a CA already (a marker, or a ca.crt an older cscguard published there).
+void check_publish_dir_unclaimed(const std::string& dir);
+
 // Writes the CRL and the allowlists mod_cscguard reads into the publish
-// directory (shared by publish, revoke --publish and crl refresh).
+// directory (shared by publish, revoke --publish and crl refresh), after
+// claiming it for this CA (ToolError(kConflict) when another CA owns it).
+// Every group any record ever had gets its list, and so does every *.list
+// already there: empty (the header only) without a valid member, never
+// deleted (the module keeps the last content of a file that disappears).
 struct Published {
     std::string dir;
     std::size_t revoked = 0;
@@ -33,8 +46,8 @@ struct Published {
 };
 Published publish_files(Ca& ca, const std::string& out_dir);
 
-// Writes a .p12 for `record` (the tool must hold its key); returns the password.
-std::string export_p12_file(Ca& ca, const Record& record, const std::string& profile,
-                            const std::optional<std::string>& pass_source, const std::string& out_file);
+// Writes a .p12 for `record` (the tool must hold its key) protected by `password`.
+void export_p12_file(Ca& ca, const Record& record, const std::string& profile, const std::string& password,
+                     const std::string& out_file);
 
 }  // namespace cscguard::tool

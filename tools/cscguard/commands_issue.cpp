@@ -17,8 +17,15 @@
 namespace cscguard::tool {
 namespace {
 
-void check_days(int days, const char* what) {
-    if (days > 36500) throw ToolError(kUsage, std::string(what) + " of " + std::to_string(days) + " days is more than 100 years");
+// How many certificates `issue client --from-csv` signs before it records
+// them and writes their files: an interrupt loses at most one chunk of
+// signing work, and the database is rewritten once per chunk, not per line.
+constexpr std::size_t kChunk = 64;
+
+// A server's name is its first DNS subjectAltName.
+void check_host(const std::string& host) {
+    const std::string why = is_valid_cert_name(host) ? dns_name_problem(host) : "letters, digits, '.' and '-' only";
+    if (!why.empty()) throw ToolError(kUsage, "'" + printable(host) + "' is not a host name: " + why);
 }
 
 // What one `issue client` line asks for.
@@ -92,6 +99,14 @@ std::vector<ClientRequest> read_csv(const std::string& path) {
     return requests;
 }
 
+// Refused unless DIR is missing or empty (our lock file aside): init makes it 0700.
+void check_new_ca_directory(const CaDir& dir) {
+    if (dir.initialised()) throw ToolError(kConflict, dir.root() + " already holds a CA; refusing to overwrite it");
+    if (!directory_is_empty_or_missing(dir.root(), ".lock")) {
+        throw ToolError(kConflict, dir.root() + " is not empty; give init a new directory (it becomes 0700)");
+    }
+}
+
 }  // namespace
 
 int cmd_init(Context& ctx, const Words& words) {
@@ -103,27 +118,31 @@ int cmd_init(Context& ctx, const Words& words) {
         throw ToolError(kUsage, "'" + *name + "' is not a CA name: a letter first, then letters, digits, '.', '_', '-' "
                                               "(it is also the issuer name mod_cscguard's rules use)");
     }
-    if (ctx.dir.initialised()) throw ToolError(kConflict, ctx.dir.root() + " already holds a CA; refusing to overwrite it");
-    if (!directory_is_empty_or_missing(ctx.dir.root())) {
-        throw ToolError(kConflict, ctx.dir.root() + " is not empty; give init a new directory (it becomes 0700)");
-    }
+    // Everything is checked before anything is created.
+    check_new_ca_directory(ctx.dir);
     CaSettings s;
     s.name = *name;
     s.key_spec = args.value_or("key", "ec:P-256");
     check_key_spec(s.key_spec, false);
-    const int days = args.int_value_or("days", 3650);
-    check_days(days, "--days");
-    s.crl_days = args.int_value_or("crl-days", 30);
+    const int days = args.days_value_or("days", 3650);
+    s.crl_days = args.days_value_or("crl-days", 30);
     s.crl_url = args.value_or("crl-url", "");
+    if (const std::string why = s.crl_url.empty() ? "" : crl_url_problem(s.crl_url); !why.empty()) {
+        throw ToolError(kUsage, "--crl-url '" + printable(s.crl_url) + "': " + why);
+    }
+    // Stored absolute: `revoke --publish` from any directory must publish here.
+    s.publish_dir = absolute_path(args.value_or("publish-dir", ctx.dir.publish_dir()));
+    check_publish_dir_unclaimed(s.publish_dir);
     std::string pass;
     if (ctx.ca_pass) pass = read_secret(*ctx.ca_pass);
     s.key_encrypted = !pass.empty();
 
     make_directories(ctx.dir.root(), 0700);
+    CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);  // .lock lives inside DIR: it has to exist first
+    // Again under the lock: another init may have taken DIR since the first look.
+    check_new_ca_directory(ctx.dir);
     chmod(ctx.dir.root().c_str(), 0700);  // it may have existed, empty
     for (const char* sub : {"private", "certs", "p12"}) make_directories(ctx.dir.path(sub), 0700);
-    s.publish_dir = args.value_or("publish-dir", ctx.dir.publish_dir());
-    CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
 
     EvpPkeyPtr key = generate_key(s.key_spec, false);
     CertProfile profile;
@@ -140,6 +159,7 @@ int cmd_init(Context& ctx, const Words& words) {
     ctx.dir.save_settings(s);  // last: its presence marks the CA as initialised
 
     Ca ca(ctx);
+    ca.use_key(std::move(key));
     const Published pub = publish_files(ca, s.publish_dir);
     if (ctx.json) {
         ctx.out << JsonObject().add("name", s.name).add("dir", ctx.dir.root()).add("certificate", ctx.dir.path("ca.crt"))
@@ -165,24 +185,22 @@ int cmd_issue(Context& ctx, const Words& words) {
     if (kind == "server") {
         const std::string host = args.need(1, "the server's host name");
         args.at_most(2);
-        if (!is_valid_cert_name(host)) throw ToolError(kUsage, "'" + host + "' is not a host name");
+        check_host(host);
         CertProfile p;
         p.kind = "server";
         p.common_name = host;
-        p.days = args.int_value_or("days", ca.settings.server_days);
-        check_days(p.days, "--days");
+        p.days = args.days_value_or("days", ca.settings.server_days);
         p.sans.push_back("DNS:" + host);
         for (const auto& san : args.values("san")) {
-            if (san.rfind("DNS:", 0) != 0 && san.rfind("IP:", 0) != 0) {
-                throw ToolError(kUsage, "--san '" + san + "': use DNS:name or IP:address");
-            }
+            check_san(san);
             p.sans.push_back(san);
         }
         p.crl_url = ca.settings.crl_url;
+        ca.key();  // a wrong CA passphrase fails before any work
         EvpPkeyPtr key = generate_key(key_spec, false);
-        const Record r = ca.issue(p, *key, key.get());
-        ca.save();
-        ctx.out << report(ctx, r, ctx.dir.key_file(r.serial), "", "");
+        const Ca::Signed s = ca.sign(p, *key, private_key_pem(*key));
+        ca.commit({s});
+        ctx.out << report(ctx, s.record, ctx.dir.key_file(s.record.serial), "", "");
         return kOk;
     }
 
@@ -195,10 +213,14 @@ int cmd_issue(Context& ctx, const Words& words) {
         args.at_most(2);
         check_client_request(requests.back());
     }
-    const int days = args.int_value_or("days", ca.settings.client_days);
-    check_days(days, "--days");
+    if (!args.values("san").empty()) throw ToolError(kUsage, "--san is for server certificates; give a client --email");
+    const int days = args.days_value_or("days", ca.settings.client_days);
     const auto p12 = args.value("p12");
     if (p12 && *p12 != "compat" && *p12 != "modern") throw ToolError(kUsage, "--p12 compat|modern");
+    if (!p12 && args.value("p12-pass")) throw ToolError(kUsage, "--p12-pass goes with --p12 compat|modern");
+    // Every secret is read before anything is signed.
+    const std::optional<std::string> chosen_password =
+        args.value("p12-pass") ? std::optional(read_secret(*args.value("p12-pass"))) : std::nullopt;
     // Check every name first: a batch either issues everything or nothing.
     std::set<std::string> batch_names;
     for (const auto& req : requests) {
@@ -207,30 +229,43 @@ int cmd_issue(Context& ctx, const Words& words) {
                                            "' exists already (use `cscguard renew " + req.name + "`, or revoke it first)");
         }
     }
+    ca.key();  // a wrong CA passphrase fails before any work
+
     std::size_t done = 0;
-    for (const auto& req : requests) {
-        CertProfile p;
-        p.kind = "client";
-        p.common_name = req.name;
-        p.emails = req.emails;
-        p.groups = req.groups;
-        p.days = days;
-        p.crl_url = ca.settings.crl_url;
-        EvpPkeyPtr key = generate_key(key_spec, true);
-        const Record r = ca.issue(p, *key, key.get());
-        std::string p12_file, password;
-        if (p12) {
-            p12_file = ctx.dir.path("p12/" + r.name() + ".p12");
-            password = export_p12_file(ca, r, *p12, args.value("p12-pass"), p12_file);
-            if (args.value("p12-pass")) password.clear();  // the caller chose it: do not echo it
+    try {
+        for (std::size_t start = 0; start < requests.size(); start += kChunk) {
+            std::vector<Ca::Signed> chunk;
+            for (std::size_t i = start; i < requests.size() && i < start + kChunk; ++i) {
+                CertProfile p;
+                p.kind = "client";
+                p.common_name = requests[i].name;
+                p.emails = requests[i].emails;
+                p.groups = requests[i].groups;
+                p.days = days;
+                p.crl_url = ca.settings.crl_url;
+                EvpPkeyPtr key = generate_key(key_spec, true);
+                chunk.push_back(ca.sign(p, *key, private_key_pem(*key)));
+            }
+            ca.commit(chunk);
+            for (const Ca::Signed& s : chunk) {
+                std::string p12_file, password;
+                if (p12) {
+                    p12_file = ctx.dir.path("p12/" + s.record.name() + ".p12");
+                    password = chosen_password ? *chosen_password : random_password(24);
+                    export_p12_file(ca, s.record, *p12, password, p12_file);
+                    if (chosen_password) password.clear();  // the caller chose it: do not echo it
+                }
+                ++done;
+                if (requests.size() == 1) ctx.out << report(ctx, s.record, ctx.dir.key_file(s.record.serial), p12_file, password);
+            }
+            if (ctx.progress && requests.size() > 1) ctx.err << "\rissued " << done << "/" << requests.size() << std::flush;
         }
-        if (requests.size() == 1) ctx.out << report(ctx, r, ctx.dir.key_file(r.serial), p12_file, password);
-        if (ctx.progress && requests.size() > 1 && (++done % 10 == 0 || done == requests.size())) {
-            ctx.err << "\rissued " << done << "/" << requests.size() << std::flush;
-        }
+    } catch (const ToolError& e) {
+        if (done == 0 || requests.size() == 1) throw;
+        throw ToolError(e.code(), std::string(e.what()) + " (" + std::to_string(done) + " of " + std::to_string(requests.size()) +
+                                      " certificates were issued before this: see `cscguard list`)");
     }
     if (ctx.progress && requests.size() > 1) ctx.err << "\n";
-    ca.save();
     if (requests.size() > 1) {
         if (ctx.json) ctx.out << JsonObject().add("issued", static_cast<long long>(requests.size())).str() << "\n";
         else ctx.out << "issued " << requests.size() << " client certificates\n";
@@ -256,22 +291,25 @@ int cmd_sign(Context& ctx, const Words& words) {
     if (kind == "client") {
         const ClientRequest req{*name, args.values("email"), args.values("group")};
         check_client_request(req);
+        if (!args.values("san").empty()) throw ToolError(kUsage, "--san is for server certificates; give a client --email");
         if (!ca.valid_named(*name, "client").empty()) {
             throw ToolError(kConflict, "a valid client certificate named '" + *name + "' exists already");
         }
         p.emails = req.emails;
         p.groups = req.groups;
-        p.days = args.int_value_or("days", ca.settings.client_days);
+        p.days = args.days_value_or("days", ca.settings.client_days);
     } else {
-        if (!is_valid_cert_name(*name)) throw ToolError(kUsage, "'" + *name + "' is not a host name");
+        check_host(*name);
         p.sans.push_back("DNS:" + *name);
-        for (const auto& san : args.values("san")) p.sans.push_back(san);
-        p.days = args.int_value_or("days", ca.settings.server_days);
+        for (const auto& san : args.values("san")) {
+            check_san(san);
+            p.sans.push_back(san);
+        }
+        p.days = args.days_value_or("days", ca.settings.server_days);
     }
-    check_days(p.days, "--days");
-    const Record r = ca.issue(p, *pub, nullptr);
-    ca.save();
-    ctx.out << report(ctx, r, "", "", "");
+    const Ca::Signed s = ca.sign(p, *pub, "");
+    ca.commit({s});
+    ctx.out << report(ctx, s.record, "", "", "");
     return kOk;
 }
 
@@ -292,8 +330,7 @@ int cmd_renew(Context& ctx, const Words& words) {
     p.common_name = old.name();
     p.groups = old.groups();
     p.crl_url = ca.settings.crl_url;
-    p.days = args.int_value_or("days", old.kind == "client" ? ca.settings.client_days : ca.settings.server_days);
-    check_days(p.days, "--days");
+    p.days = args.days_value_or("days", old.kind == "client" ? ca.settings.client_days : ca.settings.server_days);
     GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(old_cert.get(), NID_subject_alt_name, nullptr, nullptr)));
     for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
         const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
@@ -309,20 +346,23 @@ int cmd_renew(Context& ctx, const Words& words) {
             if (inet_ntop(family, gn->d.ip->data, text, sizeof text)) p.sans.push_back(std::string("IP:") + text);
         }
     }
+    const std::string new_key_spec = args.value_or("key", ca.settings.key_spec);
+    if (args.flag("rekey")) check_key_spec(new_key_spec, old.kind == "client");
+    ca.key();  // a wrong CA passphrase fails before any work
     EvpPkeyPtr new_key;
     EVP_PKEY* subject_key = X509_get0_pubkey(old_cert.get());  // same key unless --rekey
+    std::string key_pem;
     if (args.flag("rekey")) {
-        new_key = generate_key(args.value_or("key", ca.settings.key_spec), old.kind == "client");
+        new_key = generate_key(new_key_spec, old.kind == "client");
         subject_key = new_key.get();
-    }
-    Record renewed = ca.issue(p, *subject_key, new_key.get());
-    if (!new_key) {
+        key_pem = private_key_pem(*new_key);
+    } else {
         // Same key: keep the tool's copy of it (if it has one) next to the new certificate.
         struct stat old_key {};
-        if (::stat(ctx.dir.key_file(old.serial).c_str(), &old_key) == 0) {
-            write_file_atomic(ctx.dir.key_file(renewed.serial), read_file(ctx.dir.key_file(old.serial)), 0600);
-        }
+        if (::stat(ctx.dir.key_file(old.serial).c_str(), &old_key) == 0) key_pem = read_file(ctx.dir.key_file(old.serial));
     }
+    if (!subject_key) throw ToolError(kFailure, ctx.dir.cert_file(old.serial) + ": no public key");
+    const Ca::Signed renewed = ca.sign(p, *subject_key, key_pem);
     if (args.flag("revoke-old")) {
         for (auto& r : ca.records) {
             if (r.serial == old.serial) {
@@ -332,10 +372,8 @@ int cmd_renew(Context& ctx, const Words& words) {
             }
         }
     }
-    ca.save();
-    struct stat st {};
-    const bool key_held = ::stat(ctx.dir.key_file(renewed.serial).c_str(), &st) == 0;
-    ctx.out << report(ctx, renewed, key_held ? ctx.dir.key_file(renewed.serial) : "", "", "");
+    ca.commit({renewed});
+    ctx.out << report(ctx, renewed.record, key_pem.empty() ? "" : ctx.dir.key_file(renewed.record.serial), "", "");
     if (!ctx.json) {
         ctx.out << "  replaces   " << old.serial << (args.flag("revoke-old") ? " (revoked: superseded; run `cscguard publish`)" : " (still valid until it expires; --revoke-old to revoke it)") << "\n";
     }

@@ -38,6 +38,26 @@ std::vector<std::string> emails_of(X509& cert) {
     return out;
 }
 
+bool ends_with(const std::string& text, const std::string& suffix) {
+    return text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+// certs/*.pem and private/*.key (ca.key aside) of no serial in index.txt: a
+// certificate revoke cannot reach (an older cscguard wrote files before
+// saving the database; an interrupted run could leave them).
+std::vector<std::string> unrecorded_files(const CaDir& dir, const std::set<std::string>& serials) {
+    std::vector<std::string> problems;
+    for (const auto& [sub, suffix] : {std::pair<std::string, std::string>{"certs", ".pem"}, {"private", ".key"}}) {
+        for (const std::string& name : directory_entries(dir.path(sub))) {
+            if (sub == "private" && name == "ca.key") continue;
+            if (ends_with(name, suffix) && serials.count(name.substr(0, name.size() - suffix.size()))) continue;
+            problems.push_back(sub + "/" + name + " is not in index.txt: revoke cannot reach a certificate the database does not "
+                               "know; find out whether it was handed out, then move it out of " + dir.path(sub));
+        }
+    }
+    return problems;
+}
+
 }  // namespace
 
 int cmd_list(Context& ctx, const Words& words) {
@@ -45,7 +65,7 @@ int cmd_list(Context& ctx, const Words& words) {
     args.at_most(0);
     CaDir::Lock lock(ctx.dir, false, ctx.lock_timeout);
     Ca ca(ctx);
-    const int expiring = args.value("expiring") ? args.int_value_or("expiring", 30) : -1;
+    const int expiring = args.value("expiring") ? args.days_value_or("expiring", 30) : -1;
     std::vector<const Record*> shown;
     for (const auto& r : ca.records) {
         if (args.flag("valid") && !r.valid_at(ctx.now)) continue;
@@ -107,19 +127,17 @@ int cmd_show(Context& ctx, const Words& words) {
     return kOk;
 }
 
-std::string export_p12_file(Ca& ca, const Record& record, const std::string& profile,
-                            const std::optional<std::string>& pass_source, const std::string& out_file) {
+void export_p12_file(Ca& ca, const Record& record, const std::string& profile, const std::string& password,
+                     const std::string& out_file) {
     const std::string key_file = ca.ctx.dir.key_file(record.serial);
     struct stat st {};
     if (::stat(key_file.c_str(), &st) != 0) {
         throw ToolError(kNotFound, "the tool does not hold the key of " + record.serial +
                                        " (it was signed from a CSR): its holder builds the .p12");
     }
-    const std::string password = pass_source ? read_secret(*pass_source) : random_password(24);
     EvpPkeyPtr key = load_private_key(read_file(key_file), "", key_file);
     X509Ptr cert = ca.certificate_of(record);
     write_file_atomic(out_file, build_p12(*cert, *key, *ca.cert, record.name(), password, profile), 0600);
-    return password;
 }
 
 int cmd_export_p12(Context& ctx, const Words& words) {
@@ -136,8 +154,9 @@ int cmd_export_p12(Context& ctx, const Words& words) {
     const Record& r = ca.find(name, args.value("serial"));
     if (r.revoked()) throw ToolError(kRefused, "certificate " + r.serial + " is revoked; export refused");
     const std::string out = args.value_or("out", ctx.dir.path("p12/" + r.name() + ".p12"));
-    const std::string password = export_p12_file(ca, r, profile, args.value("p12-pass"), out);
     const bool generated = !args.value("p12-pass");
+    const std::string password = generated ? random_password(24) : read_secret(*args.value("p12-pass"));
+    export_p12_file(ca, r, profile, password, out);
     if (ctx.json) {
         JsonObject o;
         o.add("p12", out).add("profile", profile);
@@ -177,6 +196,11 @@ int cmd_doctor(Context& ctx, const Words& words) {
     } catch (const ToolError&) {
         problems.push_back("crl.pem is missing or unreadable: cscguard publish");
     }
+    try {
+        ca.publish_dir();
+    } catch (const ToolError& e) {
+        problems.push_back(e.what());
+    }
     std::set<std::string> seen;
     for (const auto& r : ca.records) {
         if (!seen.insert(r.serial).second) problems.push_back("serial " + r.serial + " appears twice in index.txt");
@@ -186,12 +210,16 @@ int cmd_doctor(Context& ctx, const Words& words) {
                             ": cscguard renew " + r.name());
         }
     }
+    const auto unrecorded = unrecorded_files(ctx.dir, seen);
+    problems.insert(problems.end(), unrecorded.begin(), unrecorded.end());
     if (ctx.json) {
         ctx.out << JsonObject().add("problems", problems).add("expiring", notes).str() << "\n";
     } else {
         for (const auto& p : problems) ctx.out << "problem: " << p << "\n";
         for (const auto& n : notes) ctx.out << "expiring: " << n << "\n";
-        if (problems.empty()) ctx.out << "ok: " << ca.records.size() << " certificates, permissions, CA and CRL dates\n";
+        if (problems.empty()) {
+            ctx.out << "ok: " << ca.records.size() << " certificates, permissions, CA and CRL dates, no unrecorded files\n";
+        }
     }
     return problems.empty() ? kOk : kDoctorFound;
 }

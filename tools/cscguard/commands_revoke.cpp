@@ -2,10 +2,13 @@
 #include <algorithm>
 #include <cerrno>
 #include <map>
+#include <optional>
+#include <sstream>
 #include <sys/stat.h>
 
 #include "args.h"
 #include "commands.h"
+#include "issuer.h"
 #include "json.h"
 #include "tool_error.h"
 
@@ -33,6 +36,81 @@ std::string unreadable_by_httpd(const std::string& dir) {
     return {};
 }
 
+bool exists(const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0;
+}
+
+// The CA that owns a publish directory.
+struct Owner {
+    std::string name;
+    std::string fingerprint;  // SHA-256 of its certificate
+    bool marked = false;      // from the marker; else from a ca.crt an older cscguard published
+};
+
+std::string marker_text(const std::string& name, const std::string& fingerprint) {
+    return "# The cscguard CA below publishes here (crl.pem, ca.crt, *.list for mod_cscguard).\n"
+           "# Another CA must publish elsewhere: two CAs here would overwrite each other's files.\n"
+           "ca = " + name + "\nsha256 = " + fingerprint + "\n";
+}
+
+std::string common_name_of(X509& cert) {
+    char cn[256] = "";
+    return X509_NAME_get_text_by_NID(X509_get_subject_name(&cert), NID_commonName, cn, sizeof cn) > 0 ? cn : "?";
+}
+
+// Who owns `dir`: its marker, else the ca.crt in it; nobody when it has neither.
+std::optional<Owner> owner_of(const std::string& dir) {
+    const std::string marker = dir + "/" + kOwnerMarker;
+    if (exists(marker)) {
+        Owner owner;
+        owner.marked = true;
+        std::istringstream in(read_file(marker));
+        for (std::string line; std::getline(in, line);) {
+            if (line.rfind("ca = ", 0) == 0) owner.name = line.substr(5);
+            if (line.rfind("sha256 = ", 0) == 0) owner.fingerprint = line.substr(9);
+        }
+        if (owner.name.empty() || owner.fingerprint.empty()) {
+            throw ToolError(kConflict, marker + ": no 'ca = ' or 'sha256 = ' line; refusing to publish into " + dir +
+                                           " (remove the file only if no other CA publishes there)");
+        }
+        return owner;
+    }
+    const std::string crt = dir + "/ca.crt";
+    if (!exists(crt)) return std::nullopt;
+    try {
+        X509Ptr cert = load_certificate(read_file(crt), crt);
+        return Owner{common_name_of(*cert), sha256_fingerprint(*cert), false};
+    } catch (const ToolError& e) {
+        throw ToolError(kConflict, std::string(e.what()) + "; refusing to publish over it");
+    }
+}
+
+ToolError owned_elsewhere(const std::string& dir, const Owner& owner, const std::string& hint) {
+    const std::string how = owner.marked ? "(see " + dir + "/" + kOwnerMarker + ")"
+                                         : "(its ca.crt; no " + std::string(kOwnerMarker) + ": an older cscguard published it)";
+    return ToolError(kConflict, dir + " is the publish directory of CA '" + owner.name + "', sha256 " + owner.fingerprint + " " +
+                                    how + ": two CAs there would overwrite each other's ca.crt, crl.pem and all.list. " + hint);
+}
+
+// Marks `dir` as this CA's publish directory, or refuses when another CA owns it.
+void claim_publish_dir(const std::string& dir, Ca& ca) {
+    const std::string ours = sha256_fingerprint(*ca.cert);
+    const std::string hint = "Publish " + ca.settings.name + " elsewhere (publish --out DIR; cscguard.conf's publish_dir)";
+    for (int look = 0; look < 2; ++look) {
+        const auto owner = owner_of(dir);
+        if (owner && owner->fingerprint != ours) throw owned_elsewhere(dir, *owner, hint);
+        if (owner && owner->marked) return;
+        // Free, or ours without a marker yet: mark it, unless another CA marks it first.
+        if (create_file_exclusive(dir + "/" + kOwnerMarker, marker_text(ca.settings.name, ours), 0644)) return;
+    }
+    throw ToolError(kConflict, dir + "/" + kOwnerMarker + " keeps changing: is another CA publishing there?");
+}
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+    return text.size() > suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
 // Due for a refresh when less than a third of its validity is left.
 bool crl_due(const CrlDates& s, std::time_t now) {
     return now + (s.next_update - s.this_update) / 3 >= s.next_update;
@@ -40,13 +118,31 @@ bool crl_due(const CrlDates& s, std::time_t now) {
 
 }  // namespace
 
+void check_publish_dir_unclaimed(const std::string& dir) {
+    if (const auto owner = owner_of(dir)) {
+        throw owned_elsewhere(dir, *owner, "Give init another --publish-dir (if that CA is gone for good, empty the directory first)");
+    }
+}
+
 Published publish_files(Ca& ca, const std::string& out_dir) {
     make_directories(out_dir, 0755);
+    claim_publish_dir(out_dir, ca);
     Published pub;
     pub.dir = out_dir;
     const std::string issuer = ca.settings.name;
     std::string all = "# all valid client certificates of " + issuer + "; written by `cscguard publish`\n";
+    // A group's list is rewritten even when it has no valid member left (its
+    // last one revoked or expired): a stale list would keep allowing it.
     std::map<std::string, std::string> groups;
+    const auto add_group = [&](const std::string& g) {
+        if (is_valid_name(g) && g != "all") groups.emplace(g, "# group " + g + " of " + issuer + "; written by `cscguard publish`\n");
+    };
+    for (const auto& r : ca.records) {
+        for (const auto& g : r.groups()) add_group(g);
+    }
+    for (const auto& file : directory_entries(out_dir)) {
+        if (ends_with(file, ".list")) add_group(file.substr(0, file.size() - 5));
+    }
     for (const auto& r : ca.records) {
         if (r.revoked()) ++pub.revoked;
         if (r.kind != "client" || !r.valid_at(ca.ctx.now)) continue;
@@ -54,9 +150,7 @@ Published publish_files(Ca& ca, const std::string& out_dir) {
         all += line;
         ++pub.listed;
         for (const auto& g : r.groups()) {
-            auto& text = groups[g];
-            if (text.empty()) text = "# group " + g + " of " + issuer + "; written by `cscguard publish`\n";
-            text += line;
+            if (groups.count(g)) groups[g] += line;
         }
     }
     // The CRL first: a revocation must not wait for the lists.
@@ -82,6 +176,7 @@ int cmd_revoke(Context& ctx, const Words& words) {
     }
     CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
     Ca ca(ctx);
+    const std::string publish_dir = args.flag("publish") ? ca.publish_dir() : "";  // refused before anything changes
     std::vector<Record*> targets;
     if (const auto serial = args.value("serial")) {
         Record& r = ca.find(std::nullopt, serial);
@@ -101,7 +196,7 @@ int cmd_revoke(Context& ctx, const Words& words) {
     std::vector<std::string> serials;
     for (Record* r : targets) serials.push_back(r->serial);
     std::string published;
-    if (args.flag("publish")) published = publish_files(ca, ca.settings.publish_dir).dir;
+    if (!publish_dir.empty()) published = publish_files(ca, publish_dir).dir;
     if (ctx.json) {
         ctx.out << JsonObject().add("revoked", serials).add("reason", reason).add("published", !published.empty()).str() << "\n";
     } else {
@@ -117,7 +212,8 @@ int cmd_publish(Context& ctx, const Words& words) {
     args.at_most(0);
     CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
     Ca ca(ctx);
-    const Published pub = publish_files(ca, args.value_or("out", ca.settings.publish_dir));
+    const auto out = args.value("out");
+    const Published pub = publish_files(ca, out ? absolute_path(*out) : ca.publish_dir());
     const std::string blocked = unreadable_by_httpd(pub.dir);
     if (ctx.json) {
         std::vector<std::string> lists{"all"};
@@ -164,12 +260,13 @@ int cmd_crl(Context& ctx, const Words& words) {
     if (what != "refresh") throw ToolError(kUsage, "crl status | crl refresh [--if-due]");
     CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
     Ca ca(ctx);
+    const std::string publish_dir = ca.publish_dir();
     if (args.flag("if-due") && !crl_due(read_crl_dates(read_file(ctx.dir.path("crl.pem")), ctx.dir.path("crl.pem")), ctx.now)) {
         if (!ctx.json) ctx.out << "CRL not due yet; nothing written\n";
         else ctx.out << JsonObject().add("refreshed", false).str() << "\n";
         return kOk;
     }
-    const Published pub = publish_files(ca, ca.settings.publish_dir);
+    const Published pub = publish_files(ca, publish_dir);
     if (ctx.json) ctx.out << JsonObject().add("refreshed", true).add("dir", pub.dir).str() << "\n";
     else ctx.out << "refreshed the CRL (and allowlists) in " << pub.dir << "\n";
     return kOk;

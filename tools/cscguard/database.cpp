@@ -2,6 +2,7 @@
 
 #include <cctype>
 #include <cstdio>
+#include <optional>
 
 #include "tool_error.h"
 
@@ -58,26 +59,42 @@ std::string format_asn1_time(std::time_t t) {
     return buf;
 }
 
-std::time_t parse_asn1_time(std::string_view text) {
-    struct tm tm {};
-    std::string s(text);
-    if (s.size() == 13 && s.back() == 'Z') {
-        if (std::sscanf(s.c_str(), "%2d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                        &tm.tm_sec) != 6) {
-            return -1;
-        }
-        if (tm.tm_year < 50) tm.tm_year += 100;
-    } else if (s.size() == 15 && s.back() == 'Z') {
-        if (std::sscanf(s.c_str(), "%4d%2d%2d%2d%2d%2d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour, &tm.tm_min,
-                        &tm.tm_sec) != 6) {
-            return -1;
-        }
-        tm.tm_year -= 1900;
-    } else {
-        return -1;
+std::optional<std::time_t> parse_asn1_time(std::string_view text) {
+    const bool utc_time = text.size() == 13;
+    if ((!utc_time && text.size() != 15) || text.back() != 'Z') return std::nullopt;
+    const std::string_view digits = text.substr(0, text.size() - 1);
+    for (char c : digits) {
+        if (c < '0' || c > '9') return std::nullopt;
     }
-    tm.tm_mon -= 1;
-    return timegm(&tm);
+    std::size_t at = 0;
+    const auto number = [&](std::size_t width) {
+        int value = 0;
+        for (std::size_t end = at + width; at < end; ++at) value = value * 10 + (digits[at] - '0');
+        return value;
+    };
+    struct tm tm {};
+    if (utc_time) {
+        const int yy = number(2);
+        tm.tm_year = yy < 50 ? yy + 100 : yy;  // RFC 5280: 50-99 are 19xx
+    } else {
+        tm.tm_year = number(4) - 1900;
+        if (tm.tm_year < 50) return std::nullopt;  // before 1950: no certificate's date, and UTCTime's range starts there
+    }
+    tm.tm_mon = number(2) - 1;
+    tm.tm_mday = number(2);
+    tm.tm_hour = number(2);
+    tm.tm_min = number(2);
+    tm.tm_sec = number(2);
+    const struct tm wanted = tm;
+    const std::time_t t = timegm(&tm);
+    // timegm rolls 35 days into the next month: only a time that reads back the same was valid.
+    struct tm back {};
+    if (!gmtime_r(&t, &back) || back.tm_year != wanted.tm_year || back.tm_mon != wanted.tm_mon ||
+        back.tm_mday != wanted.tm_mday || back.tm_hour != wanted.tm_hour || back.tm_min != wanted.tm_min ||
+        back.tm_sec != wanted.tm_sec) {
+        return std::nullopt;
+    }
+    return t;
 }
 
 bool is_valid_cert_name(std::string_view name) {
@@ -112,12 +129,14 @@ std::vector<Record> parse_database(std::string_view text, const std::string& ori
         Record r;
         if (f[0] != "V" && f[0] != "R") throw bad("status '" + std::string(f[0]) + "' is not V or R");
         r.status = f[0][0];
-        r.expires = parse_asn1_time(f[1]);
-        if (r.expires < 0) throw bad("expiry '" + std::string(f[1]) + "' is not a time");
+        const auto expires = parse_asn1_time(f[1]);
+        if (!expires) throw bad("expiry '" + std::string(f[1]) + "' is not a time");
+        r.expires = *expires;
         if (r.revoked()) {
             const auto rev = split(f[2], ',');
-            r.revoked_at = parse_asn1_time(rev[0]);
-            if (r.revoked_at < 0) throw bad("revocation date '" + std::string(f[2]) + "' is not a time");
+            const auto revoked_at = parse_asn1_time(rev[0]);
+            if (!revoked_at) throw bad("revocation date '" + std::string(f[2]) + "' is not a time");
+            r.revoked_at = *revoked_at;
             if (rev.size() > 1) {
                 r.reason = std::string(rev[1]);
                 if (!is_valid_reason(r.reason)) throw bad("unknown reason '" + r.reason + "'");

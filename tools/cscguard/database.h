@@ -40,7 +40,9 @@ std::string format_database(const std::vector<Record>& records);
 
 // openssl's UTCTime / GeneralizedTime text.
 std::string format_asn1_time(std::time_t t);
-std::time_t parse_asn1_time(std::string_view text);
+// Only the two spellings above, with every field in range (no month 13, no
+// 25:00): nothing when the text is not such a time.
+std::optional<std::time_t> parse_asn1_time(std::string_view text);
 
 // Names and groups go into DNs and file names: letters, digits, . _ - @.
 bool is_valid_cert_name(std::string_view name);

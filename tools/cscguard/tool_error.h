@@ -1,8 +1,10 @@
 // Errors of the cscguard tool, each with the exit code a script can test.
 #pragma once
 
+#include <cstdio>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace cscguard::tool {
 
@@ -28,5 +30,22 @@ public:
 private:
     Exit code_;
 };
+
+// `text` with control and non-ASCII bytes as \xNN: user input quoted in a
+// message must not put a CR, LF or escape sequence on the terminal.
+inline std::string printable(std::string_view text) {
+    std::string out;
+    for (char c : text) {
+        const auto u = static_cast<unsigned char>(c);
+        if (u >= 0x20 && u < 0x7f) {
+            out += c;
+        } else {
+            char hex[8];
+            std::snprintf(hex, sizeof hex, "\\x%02X", u);
+            out += hex;
+        }
+    }
+    return out;
+}
 
 }  // namespace cscguard::tool
