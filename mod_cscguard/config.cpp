@@ -155,22 +155,22 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
     Registry& reg = registry();
     std::vector<std::shared_ptr<const Issuer>> issuers;
     for (const auto& decl : reg.issuers) issuers.push_back(decl.issuer);
-    // After a restart, a file that is bad now keeps the version last accepted:
-    // only a first start (and configtest, which shares nothing) refuses to
-    // run with a bad file. httpd reads its configuration twice at a start
+    // At a restart a file that is bad now keeps the version in force before
+    // it (the last bundle): only a first start, configtest and `httpd -k ...`
+    // refuse a bad file. httpd reads its configuration twice at a start
     // (generations 0 and 1); every restart counts one more.
-    const int generation = ap_state_query(AP_SQ_CONFIG_GEN);
-    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL) reg.accepted = open_state_dir(s->process->pconf, s);
-    const auto start = generation >= 2 ? PolicyStore::Start::Restart : PolicyStore::Start::First;
+    std::optional<Bundle> before;
+    if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL && ap_state_query(AP_SQ_CONFIG_GEN) >= 2) {
+        try {
+            before = read_bundle(prepare_state_dir(s->process->pconf));
+        } catch (const PolicyError&) {
+            // no state directory: the restart trusts the files alone (post_config says why)
+        }
+    }
     try {
         reg.store = std::make_unique<PolicyStore>(std::move(issuers), reg.allowlists, reg.crls, reg.crl_grace,
-                                                  reg.accepted.get(), start, startup_log(s));
-        if (reg.accepted) {
-            std::vector<std::string> paths;
-            for (const auto& a : reg.allowlists) paths.push_back(a.path);
-            for (const auto& c : reg.crls) paths.push_back(c.path);
-            reg.accepted->prune(paths);
-        }
+                                                  before ? &*before : nullptr, startup_log(s));
+        reg.configuration = reg.store->configuration_id();
     } catch (const std::exception& err) {
         ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "CSG0101: %s", err.what());
         return HTTP_INTERNAL_SERVER_ERROR;
@@ -201,6 +201,32 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
         }
     }
     return ok ? OK : HTTP_INTERNAL_SERVER_ERROR;
+}
+
+int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
+    // Not in configtest or in httpd's first read of its configuration (which is
+    // also all that `httpd -k graceful` does before it signals the server).
+    if (ap_state_query(AP_SQ_RUN_MODE) != AP_SQ_RM_NORMAL ||
+        ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
+        return OK;
+    }
+    Registry& reg = registry();
+    if (!reg.store) return OK;
+    try {
+        reg.state_dir = prepare_state_dir(pconf);
+        const std::optional<Bundle> previous = read_bundle(reg.state_dir);
+        reg.generation = (previous ? previous->generation : 0) + 1;  // bundles count up across restarts
+        publish_bundle(reg.state_dir, reg.store->bundle(reg.generation, reg.configuration));
+    } catch (const PolicyError& err) {
+        reg.state_dir.clear();
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                     "CSG0206: %s: policy files are not reloaded while httpd runs, and a restart cannot fall back "
+                     "to the policy in force before it",
+                     err.what());
+        return OK;
+    }
+    if (reg.reload_interval > 0 && reg.store->watches_files()) start_watcher(pconf, s);
+    return OK;
 }
 
 }  // namespace cscguard::glue

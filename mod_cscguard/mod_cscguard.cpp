@@ -20,15 +20,16 @@ int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
 
 void child_init(apr_pool_t* pchild, server_rec* s) {
     try {
-        cscguard::glue::start_reloader(pchild, s);
+        cscguard::glue::start_follower(pchild, s);
     } catch (const std::exception& err) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "CSG0201: cannot start the reload thread: %s", err.what());
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "CSG0201: cannot start the policy thread: %s", err.what());
     }
 }
 
 void register_hooks(apr_pool_t* p) {
     ap_hook_pre_config(pre_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_check_config(cscguard::glue::check_config, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_post_config(cscguard::glue::post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     cscguard::glue::register_providers(p);
 }

@@ -2,6 +2,7 @@
 // decisions live in policy/.
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,7 +12,7 @@
 #include "http_config.h"
 #include "http_log.h"
 
-#include "accepted_files.h"
+#include "bundle.h"
 #include "identity_cache.h"
 #include "policy.h"
 #include "policy_store.h"
@@ -48,7 +49,9 @@ struct Registry {
     int reload_interval = 5;             // seconds; 0: never
     std::vector<RequireLine> pending;    // parsed before the policy existed
     std::unique_ptr<PolicyStore> store;  // built by check_config
-    std::unique_ptr<AcceptedFiles> accepted;  // shared by all processes; null in configtest or without a state directory
+    std::string configuration;           // store->configuration_id()
+    std::string state_dir;               // DefaultRuntimeDir/cscguard; "" in configtest
+    std::uint64_t generation = 0;        // of the last bundle written or adopted by this process
     IdentityCache identities{kIdentityCacheSize};
 
     // The snapshot requests use (null before check_config).
@@ -79,14 +82,27 @@ int check_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_
 // a client without a good certificate in (policy/negation.h).
 void warn_unprotected_negations(server_rec* s);
 
-// The module's state directory under DefaultRuntimeDir, made by the parent
-// and writable by the children's user, where every process records the file
-// versions it accepts; null (and logged) when it cannot be made - restarts
-// then treat every file as a first start does.
-std::unique_ptr<AcceptedFiles> open_state_dir(apr_pool_t* p, server_rec* s);
+// The module's state directory, DefaultRuntimeDir/cscguard: made by the
+// parent, writable by it alone (it runs as root), readable by the children.
+// Throws PolicyError when it cannot be made safe.
+std::string prepare_state_dir(apr_pool_t* p);
+std::string bundle_path(const std::string& state_dir);
+// Writes `bundle` into the state directory: a new file renamed into place.
+// Throws PolicyError.
+void publish_bundle(const std::string& state_dir, const Bundle& bundle);
+// The bundle in the state directory; nothing when there is none or it is not
+// intact (`why` tells which).
+std::optional<Bundle> read_bundle(const std::string& state_dir, std::string* why = nullptr);
 
-// Starts the thread that reloads changed policy files in this child process.
-void start_reloader(apr_pool_t* pchild, server_rec* s);
+// After the configuration is loaded (not in configtest, nor in httpd's first
+// read of it): writes the bundle of what the parent loaded and starts the
+// watcher, the one process that re-reads policy files while httpd serves.
+int post_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
+void start_watcher(apr_pool_t* pconf, server_rec* s);
+
+// Starts the thread that takes new bundles in this child process (after it
+// took the newest one: a child never serves an older version than another).
+void start_follower(apr_pool_t* pchild, server_rec* s);
 
 // Registers the cscguard-* authz providers.
 void register_providers(apr_pool_t* p);

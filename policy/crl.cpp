@@ -1,5 +1,7 @@
 #include "crl.h"
 
+#include <algorithm>
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -204,6 +206,11 @@ RevocationList check_and_read(X509_CRL& crl, const std::string& origin,
     list.source = origin;
     list.number = crl_number(crl);
     list.digest = sha256_hex(crl);
+    unsigned char* der = nullptr;
+    const int der_len = i2d_X509_CRL(&crl, &der);
+    if (der_len <= 0) throw PolicyError("cannot encode: " + drain_openssl_errors());
+    list.der.assign(reinterpret_cast<const char*>(der), static_cast<std::size_t>(der_len));
+    OPENSSL_free(der);
     list.this_update = asn1_to_time(*X509_CRL_get0_lastUpdate(&crl));
     list.next_update = asn1_to_time(*next);
     STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(&crl);
@@ -258,27 +265,68 @@ const RevocationList* newest_of(const CrlSet& lists, const std::string& issuer) 
     return newest;
 }
 
-void check_crl_succession(const CrlSet& in_force, const CrlSet& next) {
-    for (const auto& entry : in_force) {
-        const RevocationList& held = *entry;
-        const RevocationList* old = newest_of(in_force, held.issuer);
-        if (old != &held) continue;  // each issuer once, by its newest CRL
-        const RevocationList* replacement = newest_of(next, held.issuer);
-        if (!replacement) {
-            throw PolicyError("no longer holds a CRL of " + held.issuer + " (the one in force: " + old->version() +
-                              "): truncated, or replaced by another CA's CRL? An issuer never loses its CRL");
-        }
-        const int age = compare_age(*replacement, *old);
-        if (age < 0) {
-            throw PolicyError("its CRL of " + held.issuer + " (" + replacement->version() +
-                              ") is older than the one in force (" + old->version() +
-                              "): an old file put back? A CRL never rolls back");
-        }
-        if (age == 0 && replacement->digest != old->digest) {
-            throw PolicyError("its CRL of " + held.issuer + " (" + replacement->version() +
-                              ") is not newer than the one in force but differs from it");
+CrlMerge merge_crls(const CrlSet& in_force, const CrlSet& next) {
+    CrlMerge merge;
+    std::vector<std::string> issuers;
+    for (const CrlSet* set : {&in_force, &next}) {
+        for (const auto& list : *set) {
+            if (std::find(issuers.begin(), issuers.end(), list->issuer) == issuers.end()) issuers.push_back(list->issuer);
         }
     }
+    const auto find = [](const CrlSet& set, const RevocationList* wanted) {
+        for (const auto& list : set) {
+            if (list.get() == wanted) return list;
+        }
+        return std::shared_ptr<const RevocationList>();
+    };
+    for (const std::string& issuer : issuers) {
+        const RevocationList* old = newest_of(in_force, issuer);
+        const RevocationList* replacement = newest_of(next, issuer);
+        if (!old) {
+            merge.in_force.push_back(find(next, replacement));
+            merge.changed = true;
+            continue;
+        }
+        std::string problem;
+        if (!replacement) {
+            problem = "no longer holds a CRL of " + issuer + " (truncated, or replaced by another CA's CRL?): " +
+                      "its CRL in force (" + old->version() + ") stays, an issuer never loses its CRL";
+        } else if (const int age = compare_age(*replacement, *old); age < 0) {
+            problem = "its CRL of " + issuer + " (" + replacement->version() + ") is older than the one in force (" +
+                      old->version() + "): an old file put back? The one in force stays, a CRL never rolls back";
+        } else if (age == 0 && replacement->digest != old->digest) {
+            problem = "its CRL of " + issuer + " (" + replacement->version() +
+                      ") is not newer than the one in force but differs from it: the one in force stays";
+        }
+        if (problem.empty()) {
+            merge.in_force.push_back(find(next, replacement));
+            merge.changed = merge.changed || replacement->digest != old->digest;
+        } else {
+            merge.in_force.push_back(find(in_force, old));
+            merge.problems.push_back(std::move(problem));
+        }
+    }
+    return merge;
+}
+
+void check_crl_succession(const CrlSet& in_force, const CrlSet& next) {
+    const CrlMerge merge = merge_crls(in_force, next);
+    if (!merge.problems.empty()) throw PolicyError(merge.problems.front());
+}
+
+std::string crls_to_pem(const CrlSet& lists) {
+    std::string out;
+    for (const auto& list : lists) {
+        BioPtr bio(BIO_new(BIO_s_mem()));
+        const auto* der = reinterpret_cast<const unsigned char*>(list->der.data());
+        if (!bio || !PEM_write_bio(bio.get(), PEM_STRING_X509_CRL, "", der, static_cast<long>(list->der.size()))) {
+            throw PolicyError("cannot write a CRL as PEM: " + drain_openssl_errors());
+        }
+        char* data = nullptr;
+        const long len = BIO_get_mem_data(bio.get(), &data);
+        out.append(data, static_cast<std::size_t>(len));
+    }
+    return out;
 }
 
 std::time_t asn1_to_time(const ASN1_TIME& t) {

@@ -26,6 +26,7 @@ struct RevocationList {
     std::string source;  // file it came from
     std::string number;  // crlNumber in canonical hex ("" when the CRL has none)
     std::string digest;  // SHA-256 of the DER: the same CRL read twice compares equal
+    std::string der;     // the CRL itself, to hand it on (crls_to_pem)
     std::time_t this_update = 0;
     std::time_t next_update = 0;
     std::unordered_set<std::string> revoked;  // canonical serials
@@ -45,11 +46,25 @@ using CrlSet = std::vector<std::shared_ptr<const RevocationList>>;
 // The newest CRL of `issuer` in `lists` (null when none is of that issuer).
 const RevocationList* newest_of(const CrlSet& lists, const std::string& issuer);
 
-// May a file's CRLs `in_force` be replaced by `next` (its new content)?
-// Never an issuer silently losing its CRL, never a rollback: every issuer
-// `in_force` covers must still be covered, by a CRL that is newer than the
-// one in force or is that very CRL. Throws PolicyError with the reason.
+// What a CRL file's new content `next` puts in force, issuer by issuer,
+// given its CRLs `in_force`: an issuer's CRL from `next` when it is newer
+// than the one in force (or that very CRL); else - an older CRL, a different
+// one of the same age, or none at all (a file truncated at a block boundary,
+// or replaced by another CA's CRL) - the one in force stays, and a problem
+// says so. Never a rollback, never an issuer losing its CRL, and one issuer's
+// problem never holds back another issuer's new revocations.
+struct CrlMerge {
+    CrlSet in_force;                    // one CRL per issuer
+    std::vector<std::string> problems;  // one line per issuer whose CRL in force stayed for a reason
+    bool changed = false;               // some issuer's CRL in force is another one now
+};
+CrlMerge merge_crls(const CrlSet& in_force, const CrlSet& next);
+
+// Throws PolicyError with the first problem of merge_crls(in_force, next).
 void check_crl_succession(const CrlSet& in_force, const CrlSet& next);
+
+// The CRLs as one PEM file (from their DER).
+std::string crls_to_pem(const CrlSet& lists);
 
 // Parses every CRL in `data` (PEM with one or more CRLs, or one DER CRL) and
 // checks each against `issuers`. Throws PolicyError naming `origin`, the

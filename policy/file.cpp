@@ -12,13 +12,22 @@
 namespace cscguard {
 namespace {
 
+// Computed without overflow for any time (a file dated after 2262 wraps
+// around, which still tells two times apart).
+long long nanoseconds(const struct timespec& t) {
+    const unsigned long long ns = static_cast<unsigned long long>(t.tv_sec) * 1000000000ULL +
+                                  static_cast<unsigned long long>(t.tv_nsec);
+    return static_cast<long long>(ns);
+}
+
 FileStamp stamp_of(const struct stat& st) {
     FileStamp stamp;
     stamp.exists = true;
     stamp.device = st.st_dev;
     stamp.inode = st.st_ino;
     stamp.size = static_cast<unsigned long long>(st.st_size);
-    stamp.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1000000000LL + st.st_mtim.tv_nsec;
+    stamp.mtime_ns = nanoseconds(st.st_mtim);
+    stamp.ctime_ns = nanoseconds(st.st_ctim);
     return stamp;
 }
 
@@ -52,7 +61,7 @@ FileStamp FileStamp::of(const std::string& path) {
     return stamp_of(st);
 }
 
-FileContent read_policy_file(const std::string& path, const char* what) {
+FileContent read_policy_file(const std::string& path, const char* what, std::size_t max_bytes) {
     const std::string cannot = path + ": cannot read " + what + ": ";
     // O_NONBLOCK: opening a FIFO for reading would otherwise wait for a writer forever.
     const Descriptor fd(::open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
@@ -61,9 +70,9 @@ FileContent read_policy_file(const std::string& path, const char* what) {
     if (::fstat(fd.get(), &st) != 0) throw PolicyError(cannot + std::strerror(errno));
     if (!S_ISREG(st.st_mode)) throw PolicyError(cannot + "it is " + file_kind(st.st_mode) + ", not a regular file");
     const auto too_big = [&] {
-        return PolicyError(cannot + "bigger than " + std::to_string(kMaxPolicyFileBytes >> 20) + " MiB");
+        return PolicyError(cannot + "bigger than " + std::to_string(max_bytes >> 20) + " MiB");
     };
-    if (static_cast<unsigned long long>(st.st_size) > kMaxPolicyFileBytes) throw too_big();
+    if (static_cast<unsigned long long>(st.st_size) > max_bytes) throw too_big();
 
     FileContent content;
     content.stamp = stamp_of(st);
@@ -76,7 +85,7 @@ FileContent read_policy_file(const std::string& path, const char* what) {
             if (errno == EINTR) continue;
             throw PolicyError(path + ": error while reading " + what + ": " + std::strerror(errno));
         }
-        if (content.bytes.size() + static_cast<std::size_t>(n) > kMaxPolicyFileBytes) throw too_big();  // still growing
+        if (content.bytes.size() + static_cast<std::size_t>(n) > max_bytes) throw too_big();  // still growing
         content.bytes.append(buf, static_cast<std::size_t>(n));
     }
     return content;

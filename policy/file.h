@@ -15,11 +15,14 @@ namespace cscguard {
 // 40 MB, a 1,000,000-entry CRL about 37 MB).
 inline constexpr std::size_t kMaxPolicyFileBytes = std::size_t{256} << 20;
 
-// What identifies one version of a file without reading it.
+// What identifies one version of a file without reading it. The change time
+// is in it because nobody can set it: a file put back with its old inode
+// number, size and modification time (cp -p, tar, a restored hard link)
+// still differs from the version it imitates.
 struct FileStamp {
     bool exists = false;
     unsigned long long device = 0, inode = 0, size = 0;
-    long long mtime_ns = 0;
+    long long mtime_ns = 0, ctime_ns = 0;
     friend bool operator==(const FileStamp&, const FileStamp&) = default;
     // stat(2) of `path` (following symlinks); exists == false when it fails.
     static FileStamp of(const std::string& path);
@@ -32,8 +35,8 @@ struct FileContent {
 
 // The bytes of the regular file at `path`. Throws PolicyError
 // "PATH: cannot read WHAT: reason" for a missing or unreadable file, a
-// non-regular file, or one bigger than kMaxPolicyFileBytes.
-FileContent read_policy_file(const std::string& path, const char* what);
+// non-regular file, or one bigger than `max_bytes`.
+FileContent read_policy_file(const std::string& path, const char* what, std::size_t max_bytes = kMaxPolicyFileBytes);
 
 // Same, bytes only.
 std::string read_whole_file(const std::string& path, const char* what);

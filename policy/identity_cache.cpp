@@ -12,7 +12,7 @@ std::shared_ptr<const Identity> IdentityCache::get(std::string_view pem, const P
     }
     auto identity = std::make_shared<const Identity>(policy.identify(pem));
     if (decoded) *decoded = true;
-    if (capacity_ == 0) return identity;
+    if (capacity_ == 0 || pem.size() > kMaxCachedPem) return identity;
     std::lock_guard<std::mutex> lock(mutex_);
     if (const auto it = index_.find(pem); it != index_.end()) return it->second->second;  // another thread won
     recent_.emplace_front(std::string(pem), identity);

@@ -5,7 +5,8 @@
 // presents the same certificate again. The cache keys on mod_ssl's PEM text
 // itself (compared whole, so a hash collision never returns another
 // certificate's identity) and holds at most `capacity` identities, dropping
-// the least recently used. An identity depends only on the declared issuers,
+// the least recently used; a certificate bigger than kMaxCachedPem (a usual
+// one is 1-2 KB) is decoded every time instead, so the cache stays small. An identity depends only on the declared issuers,
 // which change only with a restart, when the cache is rebuilt.
 #pragma once
 
@@ -24,6 +25,8 @@ namespace cscguard {
 
 class IdentityCache {
 public:
+    static constexpr std::size_t kMaxCachedPem = 16 * 1024;
+
     explicit IdentityCache(std::size_t capacity) : capacity_(capacity) {}
 
     // The identity of `pem`, decoded with `policy` when not cached (then

@@ -1,5 +1,7 @@
 #include "policy_store.h"
 
+#include <openssl/sha.h>
+
 #include "allowlist.h"
 #include "error.h"
 
@@ -14,15 +16,31 @@ std::string label(const CrlSource& s) {
     return "CSCGuardCRL" + (s.declared_at.empty() ? std::string() : " (" + s.declared_at + ")");
 }
 
-// Allowlists carry no version: any good new content replaces the old.
-const auto no_check = [](const auto&, const auto&, const std::string&) {};
+// What a file's new content puts in force, given what is in force.
+template <typename Content>
+struct Merged {
+    Content content;
+    bool changed = true;
+    std::vector<std::string> problems;  // what stayed in force, and why
+    std::optional<std::string> bytes;   // stands for the file's bytes when the content is not the file's
+};
 
-const auto check_crls = [](const CrlSet& in_force, const CrlSet& next, const std::string& path) {
-    try {
-        check_crl_succession(in_force, next);
-    } catch (const PolicyError& err) {
-        throw PolicyError(path + ": " + err.what());
-    }
+// Allowlists carry no version: any good new content replaces the old.
+const auto take_allowlist = [](const std::shared_ptr<const SerialSet>&, std::shared_ptr<const SerialSet> next) {
+    Merged<std::shared_ptr<const SerialSet>> out;
+    out.content = std::move(next);
+    return out;
+};
+
+// CRLs move forward issuer by issuer (merge_crls).
+const auto merge_crl_file = [](const CrlSet& in_force, const CrlSet& next) {
+    CrlMerge merge = merge_crls(in_force, next);
+    Merged<CrlSet> out;
+    out.content = std::move(merge.in_force);
+    out.changed = merge.changed;
+    out.problems = std::move(merge.problems);
+    if (!out.problems.empty()) out.bytes = crls_to_pem(out.content);
+    return out;
 };
 
 }  // namespace
@@ -38,26 +56,27 @@ CrlSet PolicyStore::parse_crl_file(const std::string& bytes, const std::string& 
     return out;
 }
 
-// Sharing a version must never change what is in force here.
-void PolicyStore::record(const std::string& path, const FileContent& fresh, const LogSink& log) const {
-    if (!versions_) return;
-    try {
-        versions_->record(path, fresh.stamp, fresh.bytes);
-    } catch (const std::exception& err) {
-        if (log) log(LogLevel::Warning, "cannot record the version of " + path + " it accepted: " + err.what());
-    }
+// Makes `fresh` the version in force of `entry` (its content already set).
+template <typename Entry>
+void PolicyStore::take(Entry& entry, FileContent fresh) {
+    entry.seen = fresh.stamp;
+    entry.version.path = entry.source.path;
+    entry.version.stamp = fresh.stamp;
+    entry.version.bytes = keep_bytes_ ? std::move(fresh.bytes) : std::string();
 }
 
 // A file's content at start-up: from disk, or - at a restart, when it is bad
-// now or its CRLs would roll back - the version accepted before the restart.
-template <typename Entry, typename Parse, typename Check>
-void PolicyStore::start(Entry& entry, Start start, const LogSink& log, const char* what, Parse parse, Check check) {
+// now - the version in force before the restart, which its CRLs also may not
+// roll back from.
+template <typename Entry, typename Parse, typename Merge>
+void PolicyStore::start(Entry& entry, const Bundle* before, const LogSink& log, const char* what, Parse parse,
+                        Merge merge) {
     const std::string& path = entry.source.path;
-    std::optional<AcceptedVersion> before;
+    const PolicyFile* previous_file = before ? before->find(path) : nullptr;
     std::optional<decltype(parse(std::string(), path))> previous;
-    if (start == Start::Restart && versions_ && (before = versions_->find(path))) {
+    if (previous_file) {
         try {
-            previous = parse(before->bytes, path);
+            previous = parse(previous_file->bytes, path);
         } catch (const PolicyError&) {
             // The configuration changed (another issuer set): the old version no longer applies.
         }
@@ -65,89 +84,67 @@ void PolicyStore::start(Entry& entry, Start start, const LogSink& log, const cha
     FileContent fresh;
     try {
         fresh = read_policy_file(path, what);
-        auto content = parse(fresh.bytes, path);
-        if (previous) check(*previous, content, path);
-        entry.content = std::move(content);
-        entry.seen = entry.version = fresh.stamp;
+        entry.content = parse(fresh.bytes, path);
     } catch (const PolicyError& err) {
         if (!previous) throw PolicyError(label(entry.source) + ": " + err.what());
         entry.content = std::move(*previous);
-        entry.version = before->stamp;
+        entry.version = *previous_file;
         entry.seen = FileStamp::of(path);  // tried again when it changes
         if (log) {
             log(LogLevel::Error, label(entry.source) + ": " + err.what() +
-                                     "; the version accepted before the restart stays in force");
+                                     "; the version in force before the restart stays in force");
         }
         return;
     }
-    record(path, fresh, log);
-}
-
-// Takes the version another process recorded when it is newer than the one
-// in force here: a child forked after a file went bad never saw it. Judged
-// by the file's modification time, and for CRLs by check_crl_succession.
-template <typename Entry, typename Parse, typename Check>
-bool PolicyStore::catch_up(Entry& entry, Parse parse, Check check) const {
-    if (!versions_) return false;
-    const std::string& path = entry.source.path;
-    std::optional<AcceptedVersion> recorded;
-    try {
-        recorded = versions_->find(path);
-    } catch (const std::exception&) {
-        return false;
+    if (previous) {
+        auto merged = merge(*previous, std::move(entry.content));
+        for (const auto& problem : merged.problems) {
+            if (log) log(LogLevel::Error, label(entry.source) + ": " + path + ": " + problem);
+        }
+        entry.content = std::move(merged.content);
+        if (merged.bytes) fresh.bytes = std::move(*merged.bytes);
     }
-    if (!recorded || recorded->stamp == entry.version || recorded->stamp.mtime_ns < entry.version.mtime_ns) return false;
-    try {
-        auto content = parse(recorded->bytes, path);
-        check(entry.content, content, path);
-        entry.content = std::move(content);
-        entry.version = recorded->stamp;
-        return true;
-    } catch (const PolicyError&) {
-        return false;  // an older CRL, or a record of another configuration: ours stays
-    }
+    take(entry, std::move(fresh));
 }
 
 // One changed file, re-read by refresh(): true when what is in force for it
 // changed. Unchanged files are left alone; a file changing while being read
 // is tried next round; a missing or bad file is logged once per change.
-template <typename Entry, typename Parse, typename Check>
-bool PolicyStore::reload(Entry& entry, const LogSink& log, const char* what, Parse parse, Check check) {
+template <typename Entry, typename Parse, typename Merge>
+bool PolicyStore::reload(Entry& entry, const LogSink& log, const char* what, Parse parse, Merge merge) {
     const std::string& path = entry.source.path;
     const FileStamp stamp = FileStamp::of(path);
     if (stamp == entry.seen) return false;
-    bool changed = catch_up(entry, parse, check);
     if (!stamp.exists) {
         entry.seen = stamp;
         log(LogLevel::Error, label(entry.source) + ": " + path + " has disappeared; its last good content stays in force");
-        return changed;
-    }
-    if (stamp == entry.version) {  // the version just caught up with
-        entry.seen = stamp;
-        return changed;
+        return false;
     }
     FileContent fresh;
+    std::optional<decltype(parse(std::string(), path))> next;
     try {
         fresh = read_policy_file(path, what);
-        auto content = parse(fresh.bytes, path);
-        if (FileStamp::of(path) != fresh.stamp) return changed;  // still being written
-        check(entry.content, content, path);
-        entry.content = std::move(content);
-        entry.seen = entry.version = fresh.stamp;
+        next = parse(fresh.bytes, path);
     } catch (const PolicyError& err) {
-        if (FileStamp::of(path) != stamp) return changed;  // changed meanwhile: judge the next version
+        if (FileStamp::of(path) != stamp) return false;  // changed meanwhile: judge the next version
         entry.seen = stamp;
         log(LogLevel::Error, label(entry.source) + ": " + err.what() + "; the last good version stays in force");
-        return changed;
+        return false;
     }
-    record(path, fresh, log);
+    if (FileStamp::of(path) != fresh.stamp) return false;  // still being written
+    auto merged = merge(entry.content, std::move(*next));
+    entry.seen = fresh.stamp;
+    for (const auto& problem : merged.problems) log(LogLevel::Error, label(entry.source) + ": " + path + ": " + problem);
+    if (!merged.changed) return false;
+    entry.content = std::move(merged.content);
+    if (merged.bytes) fresh.bytes = std::move(*merged.bytes);
+    take(entry, std::move(fresh));
     return true;
 }
 
 PolicyStore::PolicyStore(std::vector<std::shared_ptr<const Issuer>> issuers, std::vector<AllowlistSource> allowlists,
-                         std::vector<CrlSource> crls, std::time_t crl_grace, const VersionRecord* versions,
-                         Start start_kind, const LogSink& log)
-    : issuers_(std::move(issuers)), crl_grace_(crl_grace), versions_(versions) {
+                         std::vector<CrlSource> crls, std::time_t crl_grace, const Bundle* before, const LogSink& log)
+    : issuers_(std::move(issuers)), crl_grace_(crl_grace) {
     for (const auto& issuer : issuers_) issuer_names_.push_back(issuer->name());
     const auto parse_list = [this](const std::string& b, const std::string& p) { return parse_allowlist_file(b, p); };
     const auto parse_crl = [this](const std::string& b, const std::string& p) { return parse_crl_file(b, p); };
@@ -156,12 +153,12 @@ PolicyStore::PolicyStore(std::vector<std::shared_ptr<const Issuer>> issuers, std
             if (seen.source.name == source.name) throw PolicyError(label(source) + ": the name is declared twice");
         }
         WatchedAllowlist entry{std::move(source), {}, {}, nullptr};
-        start(entry, start_kind, log, "allowlist", parse_list, no_check);
+        start(entry, before, log, "allowlist", parse_list, take_allowlist);
         allowlists_.push_back(std::move(entry));
     }
     for (auto& source : crls) {
         WatchedCrl entry{std::move(source), {}, {}, {}};
-        start(entry, start_kind, log, "CRL", parse_crl, check_crls);
+        start(entry, before, log, "CRL", parse_crl, merge_crl_file);
         crls_.push_back(std::move(entry));
     }
     current_.store(build());
@@ -180,13 +177,13 @@ bool PolicyStore::refresh(const LogSink& log) {
     const auto parse_crl = [this](const std::string& b, const std::string& p) { return parse_crl_file(b, p); };
     bool changed = false;
     for (auto& a : allowlists_) {
-        if (!reload(a, log, "allowlist", parse_list, no_check)) continue;
+        if (!reload(a, log, "allowlist", parse_list, take_allowlist)) continue;
         changed = true;
         log(LogLevel::Info, label(a.source) + ": reloaded " + a.source.path + " (" +
                                 std::to_string(a.content->size()) + " entries)");
     }
     for (auto& c : crls_) {
-        if (!reload(c, log, "CRL", parse_crl, check_crls)) continue;
+        if (!reload(c, log, "CRL", parse_crl, merge_crl_file)) continue;
         changed = true;
         std::size_t revoked = 0;
         for (const auto& l : c.content) revoked += l->revoked.size();
@@ -195,6 +192,73 @@ bool PolicyStore::refresh(const LogSink& log) {
     }
     if (changed) current_.store(build(), std::memory_order_release);
     return changed;
+}
+
+std::string PolicyStore::configuration_id() const {
+    std::string text;
+    for (const auto& issuer : issuers_) {
+        unsigned char* der = nullptr;
+        const int len = i2d_X509(&issuer->certificate(), &der);
+        text += "issuer " + issuer->name() + " " + (len > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<std::size_t>(len)) : "") + "\n";
+        OPENSSL_free(der);
+    }
+    for (const auto& a : allowlists_) text += "allowlist " + a.source.name + " " + a.source.path + "\n";
+    for (const auto& c : crls_) text += "crl " + c.source.path + "\n";
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), md);
+    static const char* hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned char b : md) {
+        out += hex[b >> 4];
+        out += hex[b & 15];
+    }
+    return out;
+}
+
+Bundle PolicyStore::bundle(std::uint64_t generation, std::string configuration) const {
+    Bundle out;
+    out.generation = generation;
+    out.configuration = std::move(configuration);
+    for (const auto& a : allowlists_) out.files.push_back(a.version);
+    for (const auto& c : crls_) out.files.push_back(c.version);
+    return out;
+}
+
+void PolicyStore::adopt(const Bundle& bundle) {
+    // Parse everything first: a bundle is taken whole or not at all.
+    std::vector<std::shared_ptr<const SerialSet>> lists(allowlists_.size());
+    std::vector<CrlSet> crls(crls_.size());
+    for (std::size_t i = 0; i < allowlists_.size(); ++i) {
+        if (const PolicyFile* file = bundle.find(allowlists_[i].source.path)) {
+            lists[i] = parse_allowlist_file(file->bytes, file->path);
+        }
+    }
+    for (std::size_t i = 0; i < crls_.size(); ++i) {
+        if (const PolicyFile* file = bundle.find(crls_[i].source.path)) crls[i] = parse_crl_file(file->bytes, file->path);
+    }
+    const auto keep = [this](auto& entry, const PolicyFile& file) {
+        entry.seen = file.stamp;
+        entry.version.path = file.path;
+        entry.version.stamp = file.stamp;
+        entry.version.bytes = keep_bytes_ ? file.bytes : std::string();
+    };
+    for (std::size_t i = 0; i < allowlists_.size(); ++i) {
+        if (!lists[i]) continue;
+        allowlists_[i].content = std::move(lists[i]);
+        keep(allowlists_[i], *bundle.find(allowlists_[i].source.path));
+    }
+    for (std::size_t i = 0; i < crls_.size(); ++i) {
+        if (crls[i].empty()) continue;
+        crls_[i].content = std::move(crls[i]);
+        keep(crls_[i], *bundle.find(crls_[i].source.path));
+    }
+    current_.store(build(), std::memory_order_release);
+}
+
+void PolicyStore::forget_bytes() {
+    keep_bytes_ = false;
+    for (auto& a : allowlists_) std::string().swap(a.version.bytes);
+    for (auto& c : crls_) std::string().swap(c.version.bytes);
 }
 
 }  // namespace cscguard

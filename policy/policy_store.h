@@ -4,19 +4,18 @@
 // refresh() re-reads the files whose stamp (device, inode, size, mtime in
 // nanoseconds) changed - so an atomic rename-into-place and an in-place
 // rewrite are both noticed - and swaps in a new snapshot. A file that fails
-// to parse or verify, disappears, or holds CRLs that would roll back or drop
-// an issuer (check_crl_succession) is refused whole: its last good content
+// to parse or verify, or disappears, is refused whole: its last good content
 // stays in force, the error is logged once per change, and the other files'
-// changes still apply. current() is one atomic load (libstdc++ guards the
+// changes still apply. A CRL file moves forward issuer by issuer
+// (merge_crls): an issuer's CRL that would roll back, or an issuer the file no
+// longer covers, keeps the CRL in force, logged the same way. current() is one atomic load (libstdc++ guards the
 // atomic shared_ptr with a short spin lock; readers never wait on a parse).
 //
-// httpd runs many processes, and each has a store: the parent's from
-// start-up, each child's from its own reloads. They share the versions they
-// accept through a VersionRecord (AcceptedFiles, on disk), so that what is
-// in force never goes back: a child forked after a file went bad, and a
-// restart while a file is bad, take the last version any process accepted
-// rather than an older one of their own; and a good file never replaces a
-// newer recorded CRL.
+// In httpd one process reads the files and refreshes its store: the watcher.
+// It hands what is in force to the others as a Bundle (bundle()), which they
+// take whole (adopt()). A restart builds a new store from the files, with the
+// bundle in force before it as the fallback for a file that is bad now and as
+// the reference a CRL may not roll back from.
 #pragma once
 
 #include <atomic>
@@ -29,6 +28,7 @@
 #include <string_view>
 #include <vector>
 
+#include "bundle.h"
 #include "file.h"
 #include "policy.h"
 
@@ -48,37 +48,16 @@ struct CrlSource {
 enum class LogLevel { Error, Warning, Info };
 using LogSink = std::function<void(LogLevel, const std::string&)>;
 
-// One accepted version of a policy file.
-struct AcceptedVersion {
-    FileStamp stamp;  // of the file it was read from
-    std::string bytes;
-};
-
-// Where the processes of one httpd share the versions they accept.
-class VersionRecord {
-public:
-    virtual ~VersionRecord() = default;
-    // Records a version this process accepted. Throws PolicyError.
-    virtual void record(const std::string& path, const FileStamp& stamp, std::string_view bytes) const = 0;
-    // The version last recorded for `path`, if any.
-    virtual std::optional<AcceptedVersion> find(const std::string& path) const = 0;
-};
-
 class PolicyStore {
 public:
-    // A first start trusts only the files on disk; a restart also knows the
-    // versions accepted before it.
-    enum class Start { First, Restart };
-
     // Loads every file. A bad file throws PolicyError naming the directive,
-    // file and line - unless this is a restart and `versions` holds a good
-    // version of it, which then stays in force (logged to `log` at error
-    // level), as it does when the file on disk would roll a CRL back.
-    // `versions` (null: configtest, or no state directory) is told of every
-    // version the store accepts.
+    // file and line - unless `before` (the bundle in force before a restart;
+    // null at a first start) holds a good version of it, which then stays in
+    // force (logged to `log` at error level), as it does when the file on disk
+    // would roll a CRL back.
     PolicyStore(std::vector<std::shared_ptr<const Issuer>> issuers, std::vector<AllowlistSource> allowlists,
-                std::vector<CrlSource> crls, std::time_t crl_grace, const VersionRecord* versions = nullptr,
-                Start start = Start::First, const LogSink& log = {});
+                std::vector<CrlSource> crls, std::time_t crl_grace, const Bundle* before = nullptr,
+                const LogSink& log = {});
 
     std::shared_ptr<const Policy> current() const { return current_.load(std::memory_order_acquire); }
 
@@ -89,24 +68,38 @@ public:
 
     bool watches_files() const { return !allowlists_.empty() || !crls_.empty(); }
 
+    // What is in force, every file's bytes as read (empty after forget_bytes()).
+    Bundle bundle(std::uint64_t generation, std::string configuration) const;
+
+    // Names this configuration (issuers' names and certificates, the files'
+    // names and paths): a bundle of another configuration is not adopted.
+    std::string configuration_id() const;
+
+    // Takes every file's version from `bundle` and swaps in a new snapshot:
+    // whole or not at all (PolicyError naming the file that does not load;
+    // nothing changes then). A file the bundle does not hold keeps its content.
+    void adopt(const Bundle& bundle);
+
+    // A process that only adopts bundles needs no bytes: it lets them go.
+    void forget_bytes();
+
 private:
     template <typename Source, typename Content>
     struct Watched {
         Source source;
         FileStamp seen;     // the last version looked at on disk
-        FileStamp version;  // the version whose content is in force
+        PolicyFile version;  // the version in force (its bytes while keep_bytes_)
         Content content;
     };
     using WatchedAllowlist = Watched<AllowlistSource, std::shared_ptr<const SerialSet>>;
     using WatchedCrl = Watched<CrlSource, CrlSet>;
 
-    template <typename Entry, typename Parse, typename Check>
-    void start(Entry& entry, Start start, const LogSink& log, const char* what, Parse parse, Check check);
-    template <typename Entry, typename Parse, typename Check>
-    bool reload(Entry& entry, const LogSink& log, const char* what, Parse parse, Check check);
-    template <typename Entry, typename Parse, typename Check>
-    bool catch_up(Entry& entry, Parse parse, Check check) const;
-    void record(const std::string& path, const FileContent& fresh, const LogSink& log) const;
+    template <typename Entry, typename Parse, typename Merge>
+    void start(Entry& entry, const Bundle* before, const LogSink& log, const char* what, Parse parse, Merge merge);
+    template <typename Entry, typename Parse, typename Merge>
+    bool reload(Entry& entry, const LogSink& log, const char* what, Parse parse, Merge merge);
+    template <typename Entry>
+    void take(Entry& entry, FileContent fresh);
 
     std::shared_ptr<const SerialSet> parse_allowlist_file(const std::string& bytes, const std::string& path) const;
     CrlSet parse_crl_file(const std::string& bytes, const std::string& path) const;
@@ -117,7 +110,7 @@ private:
     std::vector<WatchedAllowlist> allowlists_;
     std::vector<WatchedCrl> crls_;
     std::time_t crl_grace_;
-    const VersionRecord* versions_;
+    bool keep_bytes_ = true;
     std::atomic<std::shared_ptr<const Policy>> current_;
 };
 

@@ -255,8 +255,9 @@ TEST_F(Succession, NewerSameOrAddedIssuersAreAccepted) {
 TEST_F(Succession, DroppingAnIssuerIsRefused) {
     const CrlSet old = set({kitty.crl(numbered(5)), acme.crl(numbered(9))});
     const std::string error = succession_error(old, set({kitty.crl(numbered(6))}));
-    EXPECT_EQ(error.rfind("no longer holds a CRL of acme (the one in force: crlNumber 9, thisUpdate ", 0), 0u) << error;
-    EXPECT_NE(error.find("An issuer never loses its CRL"), std::string::npos);
+    EXPECT_EQ(error.rfind("no longer holds a CRL of acme (truncated, or replaced by another CA's CRL?): its CRL in force "
+                          "(crlNumber 9, thisUpdate ", 0), 0u) << error;
+    EXPECT_NE(error.find("stays, an issuer never loses its CRL"), std::string::npos);
     EXPECT_NE(succession_error(set({kitty.crl(numbered(5))}), set({acme.crl(numbered(9))})), "(no error)")
         << "replaced by another declared issuer's valid CRL";
 }
@@ -266,7 +267,7 @@ TEST_F(Succession, RollbackIsRefused) {
     const std::string error = succession_error(old, set({kitty.crl(numbered(6, -60))}));
     EXPECT_EQ(error.rfind("its CRL of kitty (crlNumber 6, thisUpdate ", 0), 0u) << error;
     EXPECT_NE(error.find(") is older than the one in force (crlNumber 7, thisUpdate "), std::string::npos) << error;
-    EXPECT_NE(error.find("an old file put back? A CRL never rolls back"), std::string::npos);
+    EXPECT_NE(error.find("an old file put back? The one in force stays, a CRL never rolls back"), std::string::npos);
 }
 
 TEST_F(Succession, WithoutNumbersThisUpdateDecides) {
@@ -276,6 +277,23 @@ TEST_F(Succession, WithoutNumbersThisUpdateDecides) {
     newer.this_update = -60;
     EXPECT_NE(succession_error(set({kitty.crl(newer)}), set({kitty.crl(older)})), "(no error)");
     EXPECT_EQ(succession_error(set({kitty.crl(older)}), set({kitty.crl(newer)})), "(no error)");
+}
+
+TEST_F(Succession, MergeTakesWhatMovesForwardIssuerByIssuer) {
+    const CrlSet old = set({kitty.crl(numbered(5)), acme.crl(numbered(9))});
+    const CrlSet next = set({kitty.crl(numbered(6)), acme.crl(numbered(8))});
+    const CrlMerge merge = merge_crls(old, next);
+    EXPECT_TRUE(merge.changed);
+    ASSERT_EQ(merge.in_force.size(), 2u);
+    EXPECT_EQ(newest_of(merge.in_force, "kitty")->number, "6");
+    EXPECT_EQ(newest_of(merge.in_force, "acme")->number, "9");
+    ASSERT_EQ(merge.problems.size(), 1u);
+    EXPECT_NE(merge.problems[0].find("its CRL of acme (crlNumber 8"), std::string::npos) << merge.problems[0];
+    EXPECT_FALSE(merge_crls(old, old).changed) << "the same CRLs again";
+    EXPECT_TRUE(merge_crls(old, old).problems.empty());
+    const CrlSet pem = set({crls_to_pem(merge.in_force)});
+    EXPECT_EQ(pem.size(), 2u) << "crls_to_pem hands on what is in force";
+    EXPECT_EQ(newest_of(pem, "acme")->digest, newest_of(merge.in_force, "acme")->digest);
 }
 
 TEST_F(Succession, SameAgeButOtherContentIsRefused) {

@@ -12,19 +12,13 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "temp_dir.h"
 
 namespace cscguard {
 namespace {
 
 class PolicyFile : public ::testing::Test {
 protected:
-    void SetUp() override {
-        char tmpl[] = "/tmp/cscguard-file-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl), nullptr);
-        dir = tmpl;
-        path = dir + "/policy";
-    }
-    void TearDown() override { std::system(("rm -rf '" + dir + "'").c_str()); }
 
     std::string error_of() {
         try {
@@ -35,7 +29,8 @@ protected:
         return "(no error)";
     }
 
-    std::string dir, path;
+    testing::TempDir dir;
+    std::string path = dir / "policy";
 };
 
 TEST_F(PolicyFile, RegularFileAndItsStamp) {

@@ -49,6 +49,16 @@ TEST_F(Identities, BoundedByDroppingTheLeastRecentlyUsed) {
     EXPECT_TRUE(decoded);
 }
 
+TEST_F(Identities, HugeCertificatesAreNotKept) {
+    IdentityCache cache(8);
+    // PEM allows text before the block: a stand-in for a certificate with huge extensions.
+    const std::string huge = std::string(IdentityCache::kMaxCachedPem, 'x') + "\n" + a;
+    bool decoded = false;
+    EXPECT_EQ(cache.get(huge, policy, &decoded)->cert.common_name(), "a");
+    EXPECT_TRUE(decoded);
+    EXPECT_EQ(cache.size(), 0u);
+}
+
 TEST_F(Identities, GarbageIsNotCached) {
     IdentityCache cache(2);
     EXPECT_THROW(cache.get("not a certificate", policy), PolicyError);

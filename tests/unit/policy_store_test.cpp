@@ -11,8 +11,8 @@
 
 #include <gtest/gtest.h>
 
-#include "accepted_files.h"
 #include "error.h"
+#include "temp_dir.h"
 #include "test_pki.h"
 
 namespace cscguard {
@@ -24,36 +24,29 @@ using testing::TestCa;
 class Store : public ::testing::Test {
 protected:
     void SetUp() override {
-        dir = ::testing::TempDir() + "/store-" + ::testing::UnitTest::GetInstance()->current_test_info()->name();
-        std::system(("rm -rf '" + dir + "' && mkdir -p '" + dir + "'").c_str());
         list = dir + "/staff.list";
         crl = dir + "/kitty.crl";
         replace(list, "kitty:01\n");
         replace(crl, kitty.crl({}));
-        std::system(("mkdir -p '" + dir + "/state'").c_str());
         store = another_store();
     }
 
-    // A store over the same files and the same record of accepted versions:
-    // a restart's, or a process that has not refreshed since this moment.
-    std::unique_ptr<PolicyStore> another_store(PolicyStore::Start start = PolicyStore::Start::First,
+    // A store over the same files: a first start's, or - given the bundle in
+    // force before - a restart's.
+    std::unique_ptr<PolicyStore> another_store(const Bundle* before = nullptr,
                                                std::vector<std::shared_ptr<const Issuer>> with = {}) {
         logged.clear();
         return std::make_unique<PolicyStore>(with.empty() ? issuers : with,
                                              std::vector<AllowlistSource>{{"staff", list, "site.conf:3"}},
-                                             std::vector<CrlSource>{{crl, "site.conf:4"}}, 0, &accepted, start,
+                                             std::vector<CrlSource>{{crl, "site.conf:4"}}, 0, before,
                                              [this](LogLevel level, const std::string& text) {
                                                  logged.push_back({level, text});
                                              });
     }
 
-    std::unique_ptr<PolicyStore> restart(std::vector<std::shared_ptr<const Issuer>> with = {}) {
-        return another_store(PolicyStore::Start::Restart, std::move(with));
-    }
-
-    std::string recorded(const std::string& path) const {
-        const auto version = accepted.find(path);
-        return version ? version->bytes : "(none)";
+    std::string bundled(const Bundle& bundle, const std::string& path) const {
+        const PolicyFile* file = bundle.find(path);
+        return file ? file->bytes : "(none)";
     }
 
     // Atomic rename into place, as careful tools write.
@@ -96,17 +89,16 @@ protected:
         return "(none)";
     }
 
-
     TestCa kitty{"kitty-ca"};
     TestCa impostor{"kitty-ca"};
     TestCa acme{"acme-ca"};
     std::vector<std::shared_ptr<const Issuer>> issuers{Issuer::from_pem("kitty", kitty.pem()),
                                                        Issuer::from_pem("acme", acme.pem())};
-    std::string dir, list, crl;
+    testing::TempDir temp;
+    const std::string dir = temp.path();
+    std::string list, crl;
     std::unique_ptr<PolicyStore> store;
     std::vector<std::pair<LogLevel, std::string>> logged;
-    AcceptedFiles accepted{::testing::TempDir() + "/store-" +
-                           ::testing::UnitTest::GetInstance()->current_test_info()->name() + "/state"};
 };
 
 TEST_F(Store, UnchangedFilesKeepTheSnapshot) {
@@ -199,24 +191,43 @@ TEST_F(Store, StartupRefusesABadFileNamingTheDirective) {
 
 // A file holding two issuers' CRLs caught mid-write, or replaced by another
 // issuer's CRL, must not make an issuer lose its CRL at a reload.
-TEST_F(Store, CrlFileThatWouldDropAnIssuerIsRefused) {
+// A file holding two issuers' CRLs caught mid-write, or replaced by another
+// issuer's CRL, must not make an issuer lose its CRL at a reload.
+TEST_F(Store, AnIssuerTheFileNoLongerCoversKeepsItsCrl) {
     replace(crl, kitty.crl({{"01"}}) + acme.crl({{"02"}}));
     ASSERT_TRUE(refresh());
     ASSERT_TRUE(revoked("02", "acme"));
-    const std::string both = kitty.crl({{"01"}}) + acme.crl({{"02"}});
+    const std::string both = kitty.crl({{"01", "03"}}) + acme.crl({{"02"}});
     replace(crl, both.substr(0, both.find("-----BEGIN", 1)));  // torn at the block boundary: a valid file of kitty alone
-    EXPECT_FALSE(refresh());
-    EXPECT_TRUE(revoked("02", "acme"));
+    EXPECT_TRUE(refresh()) << "kitty's newer CRL is taken";
+    EXPECT_TRUE(revoked("03"));
+    EXPECT_TRUE(revoked("02", "acme")) << "acme keeps its CRL";
     EXPECT_EQ(first_error().rfind("CSCGuardCRL (site.conf:4): " + crl + ": no longer holds a CRL of acme", 0), 0u)
         << first_error();
-    replace(crl, acme.crl({{"02"}}));  // another declared issuer's valid CRL
-    EXPECT_FALSE(refresh());
-    EXPECT_TRUE(revoked("01"));
-    replace(crl, both.substr(0, both.size() - 200));  // torn inside the second block
+    EXPECT_NE(first_error().find("its CRL in force (crlNumber "), std::string::npos) << first_error();
+    replace(crl, both.substr(0, both.size() - 200));  // torn inside the second block: nothing of it is believed
     EXPECT_FALSE(refresh());
     EXPECT_NE(first_error().find("PEM block #2 is damaged or truncated"), std::string::npos) << first_error();
-    EXPECT_TRUE(revoked("01"));
+    EXPECT_TRUE(revoked("03"));
     EXPECT_TRUE(revoked("02", "acme"));
+}
+
+// One issuer's problem never holds back another issuer's new revocations.
+TEST_F(Store, OneIssuersRollbackDoesNotBlockAnothersRevocation) {
+    const std::string old_acme = acme.crl({});
+    replace(crl, kitty.crl({}) + acme.crl({{"02"}}));
+    ASSERT_TRUE(refresh());
+    replace(crl, kitty.crl({{"01"}}) + old_acme);  // kitty revokes 01; acme's part is an old CRL
+    EXPECT_TRUE(refresh());
+    EXPECT_TRUE(revoked("01"));
+    EXPECT_TRUE(revoked("02", "acme")) << "acme's CRL did not roll back";
+    EXPECT_NE(first_error().find("its CRL of acme"), std::string::npos) << first_error();
+    EXPECT_NE(first_error().find("is older than the one in force"), std::string::npos) << first_error();
+    const Bundle bundle = store->bundle(1, "c");
+    const std::vector<RevocationList> handed_on = parse_crls(bundle.find(crl)->bytes, crl, issuers);
+    ASSERT_EQ(handed_on.size(), 2u) << "the bundle holds what is in force, not the file";
+    EXPECT_TRUE(handed_on[0].revokes(Serial::parse("01")) || handed_on[1].revokes(Serial::parse("01")));
+    EXPECT_TRUE(handed_on[0].revokes(Serial::parse("02")) || handed_on[1].revokes(Serial::parse("02")));
 }
 
 TEST_F(Store, OlderCrlIsRefusedNewerIsTaken) {
@@ -265,19 +276,21 @@ TEST_F(Store, TornAllowlistIsRefused) {
     EXPECT_NE(first_error().find(list + ":2: the last line has no line end"), std::string::npos) << first_error();
 }
 
-// A restart hands what was accepted before it to the new store: a file
-// that is bad now keeps that version instead of stopping httpd.
+// A restart gets the bundle in force before it: a file that is bad now
+// keeps that version instead of stopping httpd.
 TEST_F(Store, RestartKeepsTheVersionOfAFileThatIsBadNow) {
     replace(crl, kitty.crl({{"01"}}));
     ASSERT_TRUE(refresh());
+    const Bundle before = store->bundle(7, "conf");
     replace(crl, "garbage");
     replace(list, "kitty:zz\n");
-    EXPECT_THROW(another_store(PolicyStore::Start::First), PolicyError) << "a first start refuses";
-    store = restart();
+    EXPECT_THROW(another_store(), PolicyError) << "a first start refuses";
+    store = another_store(&before);
     EXPECT_TRUE(revoked("01"));
     EXPECT_TRUE(listed("01"));
     ASSERT_EQ(errors(), 2u);
-    EXPECT_NE(logged[0].second.find("the version accepted before the restart stays in force"), std::string::npos);
+    EXPECT_NE(logged[0].second.find("the version in force before the restart stays in force"), std::string::npos);
+    EXPECT_EQ(bundled(store->bundle(8, "conf"), crl), bundled(before, crl)) << "and is what it hands on";
     EXPECT_FALSE(refresh()) << "the bad files are not tried again until they change";
     EXPECT_EQ(errors(), 0u);
 }
@@ -286,82 +299,70 @@ TEST_F(Store, RestartRefusesARolledBackCrlAndTakesANewerOne) {
     const std::string old_crl = kitty.crl({});
     replace(crl, kitty.crl({{"01"}}));
     ASSERT_TRUE(refresh());
+    const Bundle before = store->bundle(1, "conf");
     replace(crl, old_crl);
-    store = restart();
+    store = another_store(&before);
     EXPECT_TRUE(revoked("01"));
     EXPECT_NE(first_error().find("is older than the one in force"), std::string::npos) << first_error();
     replace(crl, kitty.crl({{"02"}}));
-    store = restart();
+    store = another_store(&before);
     EXPECT_TRUE(revoked("02"));
     EXPECT_EQ(errors(), 0u);
 }
 
-TEST_F(Store, ARecordedVersionThatNoLongerAppliesIsIgnored) {
+TEST_F(Store, ABundleOfAnotherIssuerSetNoLongerApplies) {
     replace(crl, kitty.crl({{"01"}}) + acme.crl({}));
     ASSERT_TRUE(refresh());
+    const Bundle before = store->bundle(1, "conf");
     replace(crl, kitty.crl({}));  // acme is no longer declared after this restart: the file is right
-    store = restart({Issuer::from_pem("kitty", kitty.pem())});
+    store = another_store(&before, {Issuer::from_pem("kitty", kitty.pem())});
     EXPECT_FALSE(revoked("01"));
     EXPECT_EQ(errors(), 0u);
 }
 
-TEST_F(Store, EveryAcceptedVersionIsRecordedAndNoBadOne) {
-    EXPECT_EQ(recorded(list), "kitty:01\n") << "start-up content";
+TEST_F(Store, TheBundleHoldsWhatIsInForce) {
+    Bundle bundle = store->bundle(3, "conf-id");
+    EXPECT_EQ(bundle.generation, 3u);
+    EXPECT_EQ(bundle.configuration, "conf-id");
+    EXPECT_EQ(bundled(bundle, list), "kitty:01\n");
+    EXPECT_EQ(bundle.find(list)->stamp, FileStamp::of(list));
     replace(list, "kitty:05\n");
     EXPECT_TRUE(refresh());
-    EXPECT_EQ(recorded(list), "kitty:05\n");
-    EXPECT_EQ(accepted.find(list)->stamp, FileStamp::of(list));
+    EXPECT_EQ(bundled(store->bundle(4, "conf-id"), list), "kitty:05\n");
     replace(list, "kitty:zz\n");
     EXPECT_FALSE(refresh());
-    EXPECT_EQ(recorded(list), "kitty:05\n");
+    EXPECT_EQ(bundled(store->bundle(5, "conf-id"), list), "kitty:05\n") << "never a refused version";
 }
 
-// A child forked after a file went bad starts from the parent's start-up
-// content: it must take the version other children accepted since.
-TEST_F(Store, AProcessThatMissedAVersionTakesTheRecordedOneWhenTheFileIsBad) {
-    auto forked_later = another_store();  // the parent's state: kitty:01, nothing revoked
+// Children take the watcher's bundles instead of reading files: whole.
+TEST_F(Store, AdoptTakesABundleWholeOrNotAtAll) {
+    auto child = another_store();  // the parent's policy: kitty:01, nothing revoked
+    child->forget_bytes();
     replace(list, "kitty:02\n");
     replace(crl, kitty.crl({{"02"}}));
-    ASSERT_TRUE(refresh());  // a child accepts and records them
-    replace(list, "kitty:02\nkitty:0");  // torn
-    replace(crl, "garbage");
-    EXPECT_TRUE(refresh(forked_later.get()));
-    EXPECT_TRUE(listed("02", forked_later.get()));
-    EXPECT_FALSE(listed("01", forked_later.get()));
-    EXPECT_TRUE(revoked("02", "kitty", forked_later.get()));
-    EXPECT_EQ(errors(), 2u) << "the bad files are still reported";
-}
-
-TEST_F(Store, AGoodButOlderCrlNeverReplacesANewerRecordedOne) {
-    auto forked_later = another_store();  // CRL #1
-    const std::string second = kitty.crl({{"02"}});
-    replace(crl, kitty.crl({{"03"}}));  // #3, accepted by a child
     ASSERT_TRUE(refresh());
-    replace(crl, second);  // #2 put back: newer than what forked_later holds, older than #3
-    refresh(forked_later.get());
-    EXPECT_TRUE(revoked("03", "kitty", forked_later.get()));
-    EXPECT_FALSE(revoked("02", "kitty", forked_later.get()));
-    EXPECT_NE(first_error().find("is older than the one in force"), std::string::npos) << first_error();
+    child->adopt(store->bundle(2, "conf"));
+    EXPECT_TRUE(listed("02", child.get()));
+    EXPECT_TRUE(revoked("02", "kitty", child.get()));
+    EXPECT_EQ(bundled(child->bundle(2, "conf"), list), "") << "a child keeps no bytes";
+
+    Bundle broken = store->bundle(3, "conf");
+    broken.files[0].bytes = "kitty:03\n";
+    broken.files[1].bytes = "garbage";
+    EXPECT_THROW(child->adopt(broken), PolicyError);
+    EXPECT_TRUE(listed("02", child.get())) << "nothing of a bad bundle is taken";
+    EXPECT_FALSE(listed("03", child.get()));
 }
 
-class FailingRecord : public VersionRecord {
-public:
-    void record(const std::string&, const FileStamp&, std::string_view) const override {
-        throw PolicyError("/run/apache2/cscguard: disk full");
-    }
-    std::optional<AcceptedVersion> find(const std::string&) const override { return std::nullopt; }
-};
-
-TEST_F(Store, ARecordingFailureChangesNothingInForce) {
-    FailingRecord failing;
-    PolicyStore other(issuers, {{"staff", list, "site.conf:3"}}, {}, 0, &failing);
-    replace(list, "kitty:06\n");
-    logged.clear();
-    EXPECT_TRUE(refresh(&other));
-    EXPECT_TRUE(listed("06", &other));
-    ASSERT_EQ(logged.size(), 2u);
-    EXPECT_EQ(logged[0].first, LogLevel::Warning);
-    EXPECT_NE(logged[0].second.find("disk full"), std::string::npos);
+TEST_F(Store, TheConfigurationIdNamesIssuersAndFiles) {
+    const std::string id = store->configuration_id();
+    EXPECT_EQ(id.size(), 64u);
+    EXPECT_EQ(another_store()->configuration_id(), id);
+    EXPECT_NE(another_store(nullptr, {Issuer::from_pem("kitty", kitty.pem())})->configuration_id(), id);
+    EXPECT_NE(another_store(nullptr, {Issuer::from_pem("kitty", kitty.pem()), Issuer::from_pem("acme", impostor.pem())})
+                  ->configuration_id(),
+              id)
+        << "another certificate under the same name";
 }
 
 TEST_F(Store, DuplicateAllowlistNames) {

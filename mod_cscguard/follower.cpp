@@ -1,0 +1,121 @@
+// Children take the policy from the watcher's bundles; they never read a
+// policy file themselves, so no child ever serves an older version than
+// another. One thread per child looks at the bundle's stamp four times a
+// second (a stat) and adopts a newer bundle of this configuration whole.
+// A child forked at any time takes the newest bundle before its first
+// request. Works the same under event, worker and prefork.
+//
+// A child must be able to exit whatever the thread is doing: stopping waits
+// a bounded time, then leaves the thread behind, so the state it uses is
+// shared with it and outlives the Follower.
+#include <chrono>
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "module.h"
+
+#include "error.h"
+
+APLOG_USE_MODULE(cscguard);
+
+namespace cscguard::glue {
+namespace {
+
+constexpr auto kPollEvery = std::chrono::milliseconds(250);
+constexpr auto kStopTimeout = std::chrono::seconds(5);
+
+// What the thread and the Follower share. The registry (its store) and the
+// server live in the configuration pool, which a child does not destroy
+// before it exits. (httpd -X serves in its one process and does destroy it at
+// exit: a thread left behind there could outlive them.)
+struct Shared {
+    Registry& reg;
+    server_rec* const server;
+    FileStamp seen;  // of the bundle last looked at
+    std::mutex mutex;
+    std::condition_variable wake;
+    bool stopping = false;
+    bool finished = false;
+};
+
+void take_newer_bundle(Shared& shared) {
+    Registry& reg = shared.reg;
+    const std::string path = bundle_path(reg.state_dir);
+    const FileStamp stamp = FileStamp::of(path);
+    if (stamp == shared.seen) return;
+    std::string why;
+    std::optional<Bundle> bundle = read_bundle(reg.state_dir, &why);
+    if (!bundle) {
+        // Only the watcher and the parent write there: a bad bundle is news.
+        if (stamp.exists && FileStamp::of(path) == stamp) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, shared.server, "CSG0201: %s; the policy in force stays", why.c_str());
+            shared.seen = stamp;
+        }
+        return;
+    }
+    shared.seen = stamp;
+    if (bundle->configuration != reg.configuration || bundle->generation <= reg.generation) return;
+    try {
+        reg.store->adopt(*bundle);
+        reg.generation = bundle->generation;
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, shared.server, "CSG0208: took policy bundle #%llu",
+                     static_cast<unsigned long long>(bundle->generation));
+    } catch (const std::exception& err) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, shared.server, "CSG0201: policy bundle #%llu refused: %s",
+                     static_cast<unsigned long long>(bundle->generation), err.what());
+    }
+}
+
+void run(const std::shared_ptr<Shared>& shared) {
+    std::unique_lock<std::mutex> lock(shared->mutex);
+    while (!shared->wake.wait_for(lock, kPollEvery, [&] { return shared->stopping; })) {
+        lock.unlock();
+        take_newer_bundle(*shared);
+        lock.lock();
+    }
+    shared->finished = true;
+    shared->wake.notify_all();
+}
+
+class Follower {
+public:
+    Follower(Registry& reg, server_rec* s) : shared_(std::make_shared<Shared>(reg, s)) {
+        // A child forked now holds the parent's policy from start-up, which may
+        // be hours old: it takes the newest bundle before its first request.
+        take_newer_bundle(*shared_);
+        thread_ = std::thread([shared = shared_] { run(shared); });
+    }
+
+    ~Follower() {
+        std::unique_lock<std::mutex> lock(shared_->mutex);
+        shared_->stopping = true;
+        shared_->wake.notify_all();
+        const bool stopped = shared_->wake.wait_for(lock, kStopTimeout, [this] { return shared_->finished; });
+        lock.unlock();
+        if (stopped) {
+            thread_.join();
+            return;
+        }
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, shared_->server,
+                     "CSG0205: the policy thread did not stop within %lld s; this child exits without waiting for it",
+                     static_cast<long long>(kStopTimeout.count()));
+        thread_.detach();
+    }
+
+private:
+    std::shared_ptr<Shared> shared_;
+    std::thread thread_;
+};
+
+}  // namespace
+
+void start_follower(apr_pool_t* pchild, server_rec* s) {
+    Registry& reg = registry();
+    if (!reg.store || reg.state_dir.empty() || reg.reload_interval <= 0 || !reg.store->watches_files()) return;
+    reg.store->forget_bytes();  // only the watcher writes bundles
+    pool_owned(pchild, new Follower(reg, s));
+}
+
+}  // namespace cscguard::glue
