@@ -17,8 +17,8 @@ mkdir -p "$PKI_DIR"
 # ext.cnf reads the SAN from $PKI_SAN; openssl wants it set even where unused.
 export PKI_SAN=DNS:unused.invalid
 
-_pki_ext() {  # the extension sections every signing step picks from
-  cat >"$PKI_DIR/ext.cnf" <<'CNF'
+_pki_ext() {  # [FILE]: the extension sections every signing step picks from (default $PKI_DIR/ext.cnf)
+  cat >"${1:-$PKI_DIR/ext.cnf}" <<'CNF'
 [ req ]
 distinguished_name = dn
 [ dn ]
@@ -141,10 +141,8 @@ pki_client_until() {
   rm -rf "$db"; mkdir -p "$db"; : >"$db/index.txt"; echo "$hex" >"$db/serial"
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$outdir/$name.key" 2>/dev/null
   chmod 0644 "$outdir/$name.key"
+  _pki_ext "$db/ext.cnf"  # not the shared one: tests running in parallel call this
   cat >"$db/ca.cnf" <<CNF
-[ req ]
-distinguished_name = dn
-[ dn ]
 [ ca ]
 default_ca = this_ca
 [ this_ca ]
@@ -157,17 +155,10 @@ unique_subject = no
 [ anything ]
 commonName = supplied
 organizationName = optional
-emailAddress = optional
-[ client ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
 CNF
-  openssl req -new -key "$outdir/$name.key" -subj "$subject" -config "$db/ca.cnf" -out "$db/req.csr"
+  openssl req -new -key "$outdir/$name.key" -subj "$subject" -config "$db/ext.cnf" -out "$db/req.csr"
   openssl ca -batch -config "$db/ca.cnf" -cert "$PKI_DIR/$ca.crt" -keyfile "$PKI_DIR/$ca.key" -in "$db/req.csr" \
-    -out "$outdir/$name.crt" -notext -extensions client \
+    -out "$outdir/$name.crt" -notext -extfile "$db/ext.cnf" -extensions client \
     -startdate "$(date -u -d '-1 hour' +%Y%m%d%H%M%SZ)" -enddate "$(date -u -d "+$seconds seconds" +%Y%m%d%H%M%SZ)" 2>/dev/null
   chmod 0644 "$outdir/$name.crt"
 }

@@ -234,7 +234,7 @@ TEST(GracefulRestart, GarbageCrlKeepsTheLastGoodContentInsteadOfStopping) {
     write_file(site.kitty_crl(), "garbage\n");
     write_file(site.list(), "this is not an allowlist\n");
     site.server.graceful();
-    EXPECT_TRUE(log_shows(site.server, "the version accepted before the restart stays in force"))
+    EXPECT_TRUE(log_shows(site.server, "the version in force before the restart stays in force"))
         << site.server.error_log();
     std::this_thread::sleep_for(1s);
     ASSERT_TRUE(site.server.running()) << "httpd exited on a graceful restart:\n" << site.server.error_log();
@@ -257,7 +257,7 @@ TEST(GracefulRestart, FallsBackToWhatChildrenReloadedNotToTheStartupContent) {
     ASSERT_GE(site.seconds_until("/valid", "eager", 403, 10), 0);
     write_file(site.kitty_crl(), "garbage\n");
     site.server.graceful();
-    EXPECT_TRUE(log_shows(site.server, "the version accepted before the restart stays in force"))
+    EXPECT_TRUE(log_shows(site.server, "the version in force before the restart stays in force"))
         << site.server.error_log();
     long status = 0;
     for (int i = 0; i < 100 && status == 0; ++i, std::this_thread::sleep_for(100ms)) status = site.status("/valid", "eager");

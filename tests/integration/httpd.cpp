@@ -208,6 +208,27 @@ std::vector<pid_t> children_of(pid_t parent) {
     return out;
 }
 
+std::string name_of(pid_t pid) {
+    std::string name = read_file("/proc/" + std::to_string(pid) + "/comm");
+    while (!name.empty() && name.back() == '\n') name.pop_back();
+    return name;
+}
+
+std::vector<pid_t> Httpd::serving_children() const {
+    std::vector<pid_t> out;
+    for (pid_t pid : children()) {
+        if (name_of(pid) != "cscguard-watch") out.push_back(pid);
+    }
+    return out;
+}
+
+pid_t Httpd::watcher() const {
+    for (pid_t pid : children()) {
+        if (name_of(pid) == "cscguard-watch") return pid;
+    }
+    return -1;
+}
+
 Httpd::Httpd(std::string site, std::string mpm, std::string trusted_cas)
     : site_(std::move(site)), mpm_(std::move(mpm)), trusted_cas_(std::move(trusted_cas)), dir_(make_temp_dir()) {
     mkdir((dir_ + "/docs").c_str(), 0755);

@@ -27,6 +27,9 @@ void write_file(const std::string& path, const std::string& text);
 
 // The child processes of `parent` (from /proc).
 std::vector<pid_t> children_of(pid_t parent);
+// A process's name (/proc/PID/comm): "apache2", or "cscguard-watch" for the
+// module's policy watcher.
+std::string name_of(pid_t pid);
 
 // Placeholders in configuration text: {DIR} (the server's directory), {PKI},
 // {MODULES} (httpd's module directory), {HTTPS} (a TLS vhost with
@@ -59,6 +62,10 @@ public:
     bool running();
     pid_t pid() const { return pid_; }
     std::vector<pid_t> children() const { return children_of(pid_); }
+    // The children that serve requests (all but the policy watcher).
+    std::vector<pid_t> serving_children() const;
+    // The policy watcher's pid, or -1.
+    pid_t watcher() const;
 
     const std::string& dir() const { return dir_; }
     int https_port() const { return https_; }

@@ -1,6 +1,7 @@
 // Live reload in a real httpd: allowlists and CRLs change without a restart,
 // bad files never replace good ones, with every MPM, and under load.
 #include <algorithm>
+#include <csignal>
 #include <atomic>
 #include <mutex>
 #include <thread>
@@ -58,29 +59,21 @@ TEST_P(LiveReload, AddedAllowlistSerialIsGrantedWithoutRestart) {
 }
 
 // httpd forks new children long after start-up (load, MaxConnectionsPerChild,
-// a crash); they inherit the start-up snapshot and must catch up before
-// serving, not one interval later.
+// a crash); they inherit the parent's start-up policy and must take the
+// newest one before serving.
 TEST_P(LiveReload, ChildForkedAfterAChangeServesItFromItsFirstRequest) {
-    PolicySite site("CSCGuardReloadInterval 60\n", GetParam());
+    PolicySite site(kReload, GetParam());
     site.server.start();
     ASSERT_EQ(site.status("/valid", "eager"), 200);
     make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
-    const std::string parent = pid_of(site.server);
-    const auto children = [&] {
-        std::string out;
-        FILE* p = popen(("pgrep -P " + parent).c_str(), "r");
-        char buf[256];
-        while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-        pclose(p);
-        return out;
-    };
-    const std::string old_children = children();
+    ASSERT_GE(site.seconds_until("/valid", "eager", 403, kDeadline), 0);
+    const std::vector<pid_t> old_children = site.server.serving_children();
     ASSERT_FALSE(old_children.empty());
-    std::string pids = old_children;
-    std::replace(pids.begin(), pids.end(), '\n', ' ');
-    std::system(("kill -9 " + pids + " 2>/dev/null").c_str());
+    for (pid_t pid : old_children) kill(pid, SIGKILL);
     // The parent forks replacements; the first request they answer must know the revocation.
-    for (int i = 0; i < 200 && (children().empty() || children() == old_children); ++i) {
+    for (int i = 0; i < 200; ++i) {
+        const std::vector<pid_t> now = site.server.serving_children();
+        if (!now.empty() && std::find_first_of(now.begin(), now.end(), old_children.begin(), old_children.end()) == now.end()) break;
         std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
     long status = 0;
@@ -88,12 +81,35 @@ TEST_P(LiveReload, ChildForkedAfterAChangeServesItFromItsFirstRequest) {
         status = site.status("/valid", "eager");
         if (status == 0) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    EXPECT_EQ(status, 403) << "a new child served the start-up snapshot";
+    EXPECT_EQ(status, 403) << "a new child served the start-up policy";
     EXPECT_EQ(site.status("/valid", "san-only"), 200);
     // Killed children make the parent log AH00052 / AH00166-like notices; only ours matter here.
     for (const auto& line : site.server.unexpected_log_lines(0, {"AH01630", "AH00052", "exit signal"})) {
         ADD_FAILURE() << "unexpected log line: " << line;
     }
+}
+
+// One process re-reads the files: if it dies, the parent starts another,
+// which goes on from the newest bundle.
+TEST_P(LiveReload, AWatcherThatDiesIsReplaced) {
+    PolicySite site(kReload, GetParam());
+    site.server.start();
+    const pid_t first = site.server.watcher();
+    ASSERT_GT(first, 0) << "no cscguard-watch process";
+    make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
+    ASSERT_GE(site.seconds_until("/valid", "eager", 403, kDeadline), 0);
+    kill(first, SIGKILL);
+    pid_t second = -1;
+    for (int i = 0; i < 300 && ((second = site.server.watcher()) <= 0 || second == first); ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(second > 0 && second != first) << "the parent did not start another watcher";
+    write_file(site.list(), "kitty:0A1B san-only\n");
+    EXPECT_GE(site.seconds_until("/allowlist", "san-only", 200, kDeadline), 0) << "changes stopped being reloaded";
+    EXPECT_EQ(site.status("/valid", "eager"), 403) << "the revocation was lost";
+    EXPECT_NE(site.server.error_log().find("CSG0207: the policy watcher (pid " + std::to_string(first) + ") ended"),
+              std::string::npos);
+    expect_clean_log(site.server, {"CSG0207"});
 }
 
 INSTANTIATE_TEST_SUITE_P(EveryMpm, LiveReload, ::testing::Values("event", "worker", "prefork"),
