@@ -67,7 +67,7 @@ openssl req -x509 -new -key "$tmp/impostor.key" -subj "/O=Kitty/CN=kitty-ca" -da
 
 
 rm -rf corpus
-mkdir -p corpus/{serial,allowlist,require,duration,crl,certificate,database}
+mkdir -p corpus/{serial,allowlist,require,duration,crl,certificate,database,bundle}
 
 # --- serial: every accepted spelling, with and without an issuer ----------
 s=corpus/serial
@@ -103,6 +103,12 @@ printf '\002CN=eager-client O="Acme Corp" "OU=a b" 2.5.4.3=x emailAddress=a@b.ex
 printf '\003employees ops' >$r/allowlist
 printf '\004kitty acme' >$r/valid
 printf '\004' >$r/valid-empty
+
+# --- bundle: the content of a bundle (configuration, then path and bytes per
+# file, at NUL bytes); the target encodes, decodes and damages it itself ----
+printf 'conf-id\0/etc/apache2/staff.list\0kitty:01 eager\n\0/etc/apache2/kitty.crl\0-----BEGIN X509 CRL-----\n' \
+  >corpus/bundle/content
+: >corpus/bundle/empty
 
 # --- duration ---------------------------------------------------------------
 d=corpus/duration
