@@ -1,6 +1,8 @@
 // Directives, per-directory merge and the configuration check.
 #include <string>
 
+#include <unistd.h>
+
 #include "apr_strings.h"
 #include "http_core.h"
 #include "module.h"
@@ -161,10 +163,17 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
     // (generations 0 and 1); every restart counts one more.
     std::optional<Bundle> before;
     if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL && ap_state_query(AP_SQ_CONFIG_GEN) >= 2) {
+        std::string why;
         try {
-            before = read_bundle(prepare_state_dir(s->process->pconf));
-        } catch (const PolicyError&) {
-            // no state directory: the restart trusts the files alone (post_config says why)
+            before = read_bundle(prepare_state_dir(s->process->pconf), geteuid(), &why);
+        } catch (const PolicyError& err) {
+            why = err.what();
+        }
+        if (!before) {
+            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
+                         "CSG0204: no policy from before this restart (%s): the files on disk are trusted as at a "
+                         "first start, also a CRL that rolls back",
+                         why.c_str());
         }
     }
     try {
@@ -200,6 +209,18 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
                          format_utc(crl->next_update + policy->crl_grace()).c_str(), decl.issuer->name().c_str());
         }
     }
+    // A declared issuer that no CRL file covers is not checked for revocation
+    // at all - fine when meant, a hole when a file lost its CRL before start.
+    if (!reg.crls.empty()) {
+        for (const auto& decl : reg.issuers) {
+            if (!policy->revocation(decl.issuer->name())) {
+                ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                             "CSG0105: no CSCGuardCRL file holds a CRL of issuer %s (declared at %s): its "
+                             "certificates are not checked for revocation",
+                             decl.issuer->name().c_str(), decl.where.c_str());
+            }
+        }
+    }
     return ok ? OK : HTTP_INTERNAL_SERVER_ERROR;
 }
 
@@ -214,10 +235,12 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     if (!reg.store) return OK;
     try {
         reg.state_dir = prepare_state_dir(pconf);
-        const std::optional<Bundle> previous = read_bundle(reg.state_dir);
-        reg.generation = (previous ? previous->generation : 0) + 1;  // bundles count up across restarts
-        publish_bundle(reg.state_dir, reg.store->bundle(reg.generation, reg.configuration));
-    } catch (const PolicyError& err) {
+        reg.state_owner = geteuid();
+        clean_state_dir(reg.state_dir);
+        const BundleHead previous = peek_bundle(reg.state_dir, reg.state_owner);
+        reg.generation = next_generation(previous.generation.value_or(0));  // later than any before a restart
+        publish_bundle(reg.state_dir, reg.generation, reg.configuration, reg.store->versions());
+    } catch (const std::exception& err) {
         reg.state_dir.clear();
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      "CSG0206: %s: policy files are not reloaded while httpd runs, and a restart cannot fall back "
@@ -226,6 +249,8 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
         return OK;
     }
     if (reg.reload_interval > 0 && reg.store->watches_files()) start_watcher(pconf, s);
+    // The watcher has the files' bytes now; a new one takes them from a bundle.
+    reg.store->forget_bytes();
     return OK;
 }
 

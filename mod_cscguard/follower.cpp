@@ -1,9 +1,10 @@
 // Children take the policy from the watcher's bundles; they never read a
-// policy file themselves, so no child ever serves an older version than
-// another. One thread per child looks at the bundle's stamp four times a
-// second (a stat) and adopts a newer bundle of this configuration whole.
-// A child forked at any time takes the newest bundle before its first
-// request. Works the same under event, worker and prefork.
+// policy file themselves, so no child holds a version the others have moved
+// past. One thread per child reads the bundle's generation four times a
+// second (24 bytes) and adopts a newer bundle of this configuration whole -
+// parsing only the files that changed. A child forked at any time takes the
+// newest bundle before its first request. Works the same under event,
+// worker and prefork.
 //
 // A child must be able to exit whatever the thread is doing: stopping waits
 // a bounded time, then leaves the thread behind, so the state it uses is
@@ -33,38 +34,52 @@ constexpr auto kStopTimeout = std::chrono::seconds(5);
 struct Shared {
     Registry& reg;
     server_rec* const server;
-    FileStamp seen;  // of the bundle last looked at
+    std::string last_error;  // said once, not four times a second
     std::mutex mutex;
     std::condition_variable wake;
     bool stopping = false;
     bool finished = false;
 };
 
+void complain(Shared& shared, const std::string& text) {
+    if (text == shared.last_error) return;
+    shared.last_error = text;
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, shared.server, "CSG0201: %s; the policy in force stays", text.c_str());
+}
+
 void take_newer_bundle(Shared& shared) {
     Registry& reg = shared.reg;
-    const std::string path = bundle_path(reg.state_dir);
-    const FileStamp stamp = FileStamp::of(path);
-    if (stamp == shared.seen) return;
-    std::string why;
-    std::optional<Bundle> bundle = read_bundle(reg.state_dir, &why);
-    if (!bundle) {
-        // Only the watcher and the parent write there: a bad bundle is news.
-        if (stamp.exists && FileStamp::of(path) == stamp) {
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, shared.server, "CSG0201: %s; the policy in force stays", why.c_str());
-            shared.seen = stamp;
-        }
+    const BundleHead head = peek_bundle(reg.state_dir, reg.state_owner);
+    if (!head.generation) {
+        // Only the watcher and the parent write there: anything but a bundle is news.
+        if (!head.missing) complain(shared, head.error);
         return;
     }
-    shared.seen = stamp;
+    if (*head.generation <= reg.generation) return;
+    std::string why;
+    std::optional<Bundle> bundle = read_bundle(reg.state_dir, reg.state_owner, &why);
+    if (!bundle) {
+        complain(shared, why);
+        return;
+    }
     if (bundle->configuration != reg.configuration || bundle->generation <= reg.generation) return;
     try {
         reg.store->adopt(*bundle);
         reg.generation = bundle->generation;
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, shared.server, "CSG0208: took policy bundle #%llu",
+        shared.last_error.clear();
+        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, shared.server, "CSG0208: took policy bundle %llu",
                      static_cast<unsigned long long>(bundle->generation));
+    } catch (const PolicyError& err) {
+        complain(shared, std::string("policy bundle ") + std::to_string(bundle->generation) + " refused: " + err.what());
+    }
+}
+
+// Nothing may escape the thread (std::terminate would end the child).
+void take_newer_bundle_safely(Shared& shared) {
+    try {
+        take_newer_bundle(shared);
     } catch (const std::exception& err) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, shared.server, "CSG0201: policy bundle #%llu refused: %s",
-                     static_cast<unsigned long long>(bundle->generation), err.what());
+        complain(shared, std::string("cannot take the newest policy bundle: ") + err.what());
     }
 }
 
@@ -72,7 +87,7 @@ void run(const std::shared_ptr<Shared>& shared) {
     std::unique_lock<std::mutex> lock(shared->mutex);
     while (!shared->wake.wait_for(lock, kPollEvery, [&] { return shared->stopping; })) {
         lock.unlock();
-        take_newer_bundle(*shared);
+        take_newer_bundle_safely(*shared);
         lock.lock();
     }
     shared->finished = true;
@@ -84,7 +99,7 @@ public:
     Follower(Registry& reg, server_rec* s) : shared_(std::make_shared<Shared>(reg, s)) {
         // A child forked now holds the parent's policy from start-up, which may
         // be hours old: it takes the newest bundle before its first request.
-        take_newer_bundle(*shared_);
+        take_newer_bundle(*shared_);  // an exception here reaches child_init, which ends the child
         thread_ = std::thread([shared = shared_] { run(shared); });
     }
 

@@ -1,6 +1,7 @@
 // mod_cscguard: per-location access rules for client-certificate holders.
 // This file only wires the module into httpd; see module.h for the pieces.
 #include "http_ssl.h"
+#include "mpm_common.h"
 #include "module.h"
 
 #include "ap_mmn.h"
@@ -22,7 +23,11 @@ void child_init(apr_pool_t* pchild, server_rec* s) {
     try {
         cscguard::glue::start_follower(pchild, s);
     } catch (const std::exception& err) {
-        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "CSG0201: cannot start the policy thread: %s", err.what());
+        // A child that cannot follow the policy would serve its start-up
+        // version for its whole life: it does not serve at all.
+        ap_log_error(APLOG_MARK, APLOG_CRIT, 0, s, "CSG0209: this child cannot follow the policy (%s); it exits",
+                     err.what());
+        exit(APEXIT_CHILDSICK);
     }
 }
 

@@ -51,6 +51,7 @@ struct Registry {
     std::unique_ptr<PolicyStore> store;  // built by check_config
     std::string configuration;           // store->configuration_id()
     std::string state_dir;               // DefaultRuntimeDir/cscguard; "" in configtest
+    unsigned state_owner = 0;            // the uid that writes bundles (the parent's)
     std::uint64_t generation = 0;        // of the last bundle written or adopted by this process
     IdentityCache identities{kIdentityCacheSize};
 
@@ -86,13 +87,27 @@ void warn_unprotected_negations(server_rec* s);
 // parent, writable by it alone (it runs as root), readable by the children.
 // Throws PolicyError when it cannot be made safe.
 std::string prepare_state_dir(apr_pool_t* p);
+// Removes what writers killed before their rename left behind.
+void clean_state_dir(const std::string& state_dir);
 std::string bundle_path(const std::string& state_dir);
-// Writes `bundle` into the state directory: a new file renamed into place.
-// Throws PolicyError.
-void publish_bundle(const std::string& state_dir, const Bundle& bundle);
-// The bundle in the state directory; nothing when there is none or it is not
-// intact (`why` tells which).
-std::optional<Bundle> read_bundle(const std::string& state_dir, std::string* why = nullptr);
+// Writes a bundle of `files` into the state directory: a new file renamed
+// into place. Throws PolicyError (also for a bundle too big to be read).
+void publish_bundle(const std::string& state_dir, std::uint64_t generation, const std::string& configuration,
+                    const std::vector<const PolicyFile*>& files);
+// What a glance at the bundle's first bytes tells (four times a second).
+struct BundleHead {
+    std::optional<std::uint64_t> generation;
+    bool missing = false;
+    std::string error;
+};
+BundleHead peek_bundle(const std::string& state_dir, unsigned owner);
+// The bundle in the state directory, when it belongs to `owner` (the
+// parent's uid), nobody else may write it, and it is intact; else nothing
+// (`why` tells which).
+std::optional<Bundle> read_bundle(const std::string& state_dir, unsigned owner, std::string* why = nullptr);
+// A generation for a new bundle: later than `last`, and than any a restart
+// before could have written (nanoseconds of the clock).
+std::uint64_t next_generation(std::uint64_t last);
 
 // After the configuration is loaded (not in configtest, nor in httpd's first
 // read of it): writes the bundle of what the parent loaded and starts the

@@ -1,10 +1,16 @@
 // The module's state directory: DefaultRuntimeDir/cscguard (/run/apache2 on
-// Debian), where the parent and the watcher - both root - publish policy
-// bundles that the children (httpd's User) read. Nobody but root may write
-// there: a bundle is a policy every child takes.
+// Debian), where the parent and the watcher - httpd's user before it drops
+// privileges, root in the usual case - publish policy bundles that the
+// children (httpd's User) read. Nobody else may write there, nor replace the
+// directory: a bundle is a policy every child takes. So the runtime
+// directory must belong to root (or that user) and be writable by nobody
+// else (or sticky), ours is 0750 and theirs, and children take a bundle only
+// when it belongs to that user and nobody else may write it.
 #include <cerrno>
 #include <cstring>
+#include <ctime>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -18,10 +24,23 @@
 namespace cscguard::glue {
 namespace {
 
+constexpr char kTempPrefix[] = ".policy.bundle.";
+
 // The children's group may read what the parent writes; when the parent does
 // not run as root there is nobody else to share with.
 void share_with_children(int fd) {
     if (geteuid() == 0) (void)!fchown(fd, static_cast<uid_t>(-1), ap_unixd_config.group_id);
+}
+
+bool safe_owner(const struct stat& st) { return st.st_uid == 0 || st.st_uid == geteuid(); }
+
+// Writable by nobody but its owner, or sticky (like /tmp: nobody may rename
+// another's entries).
+bool safe_mode(const struct stat& st) { return !(st.st_mode & 022) || (st.st_mode & S_ISVTX); }
+
+std::string parent_of(const std::string& path) {
+    const std::size_t slash = path.rfind('/');
+    return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 }  // namespace
@@ -30,54 +49,112 @@ std::string prepare_state_dir(apr_pool_t* p) {
     const char* dir = ap_runtime_dir_relative(p, "cscguard");
     if (!dir) throw PolicyError("cannot name DefaultRuntimeDir/cscguard");
     const std::string path = dir;
+    struct stat runtime {};
+    if (stat(parent_of(path).c_str(), &runtime) != 0 || !safe_owner(runtime) || !safe_mode(runtime)) {
+        throw PolicyError(parent_of(path) + " (DefaultRuntimeDir) must belong to root or uid " +
+                          std::to_string(geteuid()) + " and be writable by nobody else");
+    }
     if (mkdir(dir, 0750) != 0 && errno != EEXIST) {
         throw PolicyError(path + ": cannot create the state directory: " + std::strerror(errno));
     }
     const int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) throw PolicyError(path + ": cannot open the state directory: " + std::strerror(errno));
     struct stat st {};
-    const bool ok = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() && !(st.st_mode & 022);
-    if (ok) share_with_children(fd);
+    const bool ours = fstat(fd, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid();
+    const bool fixed = ours && fchmod(fd, 0750) == 0;  // exactly, whatever the umask made of mkdir
+    if (fixed) share_with_children(fd);
     close(fd);
-    if (!ok) {
-        throw PolicyError(path + ": the state directory must be a directory owned by uid " + std::to_string(geteuid()) +
-                          " and writable by it alone (remove it; httpd makes it again)");
+    if (!fixed) {
+        throw PolicyError(path + ": the state directory must be a directory of uid " + std::to_string(geteuid()) +
+                          " (remove it; httpd makes it again)");
     }
     return path;
 }
 
+void clean_state_dir(const std::string& state_dir) {
+    DIR* dir = opendir(state_dir.c_str());
+    if (!dir) return;
+    while (const dirent* entry = readdir(dir)) {
+        if (std::strncmp(entry->d_name, kTempPrefix, sizeof kTempPrefix - 1) == 0) {
+            unlink((state_dir + "/" + entry->d_name).c_str());  // a writer killed before its rename
+        }
+    }
+    closedir(dir);
+}
+
 std::string bundle_path(const std::string& state_dir) { return state_dir + "/policy.bundle"; }
 
-void publish_bundle(const std::string& state_dir, const Bundle& bundle) {
-    const std::string data = encode_bundle(bundle);
-    std::string tmp = state_dir + "/.policy.bundle.XXXXXX";
+void publish_bundle(const std::string& state_dir, std::uint64_t generation, const std::string& configuration,
+                    const std::vector<const PolicyFile*>& files) {
+    const std::uint64_t size = encoded_size(generation, configuration, files);
+    if (size > kMaxBundleBytes) {
+        throw PolicyError("the policy takes " + std::to_string(size >> 20) + " MiB, more than the " +
+                          std::to_string(kMaxBundleBytes >> 20) + " MiB a bundle may hold");
+    }
+    std::string tmp = state_dir + "/" + kTempPrefix + "XXXXXX";
     const int fd = mkstemp(tmp.data());
     if (fd < 0) throw PolicyError(tmp + ": cannot create: " + std::strerror(errno));
-    bool ok = fchmod(fd, 0640) == 0;
-    share_with_children(fd);
-    for (std::size_t done = 0; ok && done < data.size();) {
-        const ssize_t n = write(fd, data.data() + done, data.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        ok = n > 0;
-        if (ok) done += static_cast<std::size_t>(n);
-    }
-    const int saved = errno;
-    ok = close(fd) == 0 && ok;
-    if (!ok || rename(tmp.c_str(), bundle_path(state_dir).c_str()) != 0) {
-        const int why = ok ? errno : saved;
+    try {
+        if (fchmod(fd, 0640) != 0) throw PolicyError(tmp + ": cannot chmod: " + std::strerror(errno));
+        share_with_children(fd);
+        write_bundle(fd, tmp, generation, configuration, files);
+        if (close(fd) != 0) throw PolicyError(tmp + ": cannot write: " + std::strerror(errno));
+    } catch (...) {
+        close(fd);
         unlink(tmp.c_str());
-        throw PolicyError(bundle_path(state_dir) + ": cannot write: " + std::strerror(why));
+        throw;
+    }
+    if (rename(tmp.c_str(), bundle_path(state_dir).c_str()) != 0) {
+        const int why = errno;
+        unlink(tmp.c_str());
+        throw PolicyError(bundle_path(state_dir) + ": cannot rename into place: " + std::strerror(why));
     }
 }
 
-std::optional<Bundle> read_bundle(const std::string& state_dir, std::string* why) {
+BundleHead peek_bundle(const std::string& state_dir, unsigned owner) {
+    BundleHead head;
+    const std::string path = bundle_path(state_dir);
+    const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0) {
+        head.missing = errno == ENOENT;
+        head.error = path + ": cannot read the policy bundle: " + std::strerror(errno);
+        return head;
+    }
+    struct stat st {};
+    char bytes[kBundleHeadBytes];
+    ssize_t n = -1;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner || (st.st_mode & 022)) {
+        head.error = path + ": the policy bundle is not a file of uid " + std::to_string(owner) +
+                     " that nobody else may write: refused";
+    } else {
+        n = pread(fd, bytes, sizeof bytes, 0);
+        head.generation = peek_generation(std::string_view(bytes, n > 0 ? static_cast<std::size_t>(n) : 0));
+        if (!head.generation) head.error = path + ": not a policy bundle";
+    }
+    close(fd);
+    return head;
+}
+
+std::optional<Bundle> read_bundle(const std::string& state_dir, unsigned owner, std::string* why) {
     const std::string path = bundle_path(state_dir);
     try {
-        return decode_bundle(read_policy_file(path, "policy bundle", kMaxBundleBytes).bytes, path);
+        const FileContent content = read_policy_file(path, "policy bundle", kMaxBundleBytes);
+        if (content.owner != owner || (content.mode & 022)) {
+            throw PolicyError(path + ": the policy bundle is not a file of uid " + std::to_string(owner) +
+                              " that nobody else may write: refused");
+        }
+        return decode_bundle(content.bytes, path);
     } catch (const PolicyError& err) {
         if (why) *why = err.what();
         return std::nullopt;
     }
+}
+
+std::uint64_t next_generation(std::uint64_t last) {
+    struct timespec now {};
+    clock_gettime(CLOCK_REALTIME, &now);
+    const auto ns = static_cast<std::uint64_t>(now.tv_sec) * 1000000000ULL + static_cast<std::uint64_t>(now.tv_nsec);
+    return ns > last ? ns : last + 1;
 }
 
 }  // namespace cscguard::glue

@@ -4,8 +4,11 @@
 // keeps the parent's privileges: the files are the parent's to read and the
 // state directory is the parent's to write. Every CSCGuardReloadInterval it
 // refreshes the policy store and, when a change was accepted, publishes a
-// bundle that every child takes. The parent starts a new watcher if it dies
-// and stops it at a restart or shutdown.
+// bundle that every child takes - until that succeeds, every round. The
+// parent starts a new watcher if it dies; a new one first takes the newest
+// bundle (the parent's own policy is the one from start-up) and publishes
+// nothing before it has. It is stopped at a restart or shutdown.
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <ctime>
@@ -49,45 +52,78 @@ void reset_signals() {
     sigprocmask(SIG_SETMASK, &none, nullptr);
 }
 
-[[noreturn]] void watch(server_rec* s) {
-    prctl(PR_SET_NAME, "cscguard-watch");
-    prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the parent
-    const pid_t parent = getppid();
+void sleep_seconds(int seconds) {
+    struct timespec wait {seconds, 0};
+    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {
+    }
+}
+
+// Says an error once, not every round it persists.
+class OnceLog {
+public:
+    explicit OnceLog(server_rec* s) : server_(s) {}
+    void error(const std::string& text) {
+        if (text == last_) return;
+        last_ = text;
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, server_, "%s", text.c_str());
+    }
+    void clear() { last_.clear(); }
+
+private:
+    server_rec* server_;
+    std::string last_;
+};
+
+// A watcher started after another one died takes the newest bundle first:
+// the parent's policy is the one from start-up, and republishing it, or
+// judging CRLs against it, would roll back what the children enforce.
+bool catch_up(Registry& reg, OnceLog& once) {
+    std::string why;
+    std::optional<Bundle> latest = read_bundle(reg.state_dir, reg.state_owner, &why);
+    if (!latest) {
+        once.error("CSG0207: the new policy watcher cannot read the newest bundle, and publishes nothing until it "
+                   "can: " + why);
+        return false;
+    }
+    if (latest->configuration == reg.configuration) {
+        reg.store->keep_bytes();
+        reg.store->adopt(*latest);
+        reg.generation = std::max(reg.generation, latest->generation);
+    }
+    return true;
+}
+
+[[noreturn]] void watch(server_rec* s, pid_t parent, bool caught_up) {
     reset_signals();
+    prctl(PR_SET_NAME, "cscguard-watch");
+    prctl(PR_SET_PDEATHSIG, SIGTERM);  // never outlive the parent...
+    if (getppid() != parent) _exit(0);  // ...which may be gone already
     ap_close_listeners();
     Registry& reg = registry();
-    PolicyStore& store = *reg.store;
     const auto log = [s](LogLevel level, const std::string& text) { log_line(s, level, text); };
-    // A watcher started after another one died goes on from the newest bundle.
-    std::string why;
-    if (auto latest = read_bundle(reg.state_dir, &why);
-        latest && latest->configuration == reg.configuration && latest->generation > reg.generation) {
-        try {
-            store.adopt(*latest);
-            reg.generation = latest->generation;
-        } catch (const PolicyError& err) {
-            log(LogLevel::Error, std::string("the newest policy bundle does not load: ") + err.what());
-        }
-    }
-    for (;;) {
+    OnceLog once(s);
+    bool unpublished = false;  // a change accepted, not yet handed on
+    for (;; sleep_seconds(reg.reload_interval)) {
         if (getppid() != parent) _exit(0);
         try {
-            if (store.refresh(log)) {
-                publish_bundle(reg.state_dir, store.bundle(reg.generation + 1, reg.configuration));
-                ++reg.generation;
-            }
-        } catch (const std::exception& err) {  // e.g. out of memory, or the state directory: tried again next round
-            ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "CSG0206: cannot publish the policy: %s", err.what());
-        }
-        struct timespec wait {reg.reload_interval, 0};
-        while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {
+            if (!caught_up && !(caught_up = catch_up(reg, once))) continue;
+            if (reg.store->refresh(log)) unpublished = true;
+            if (!unpublished) continue;
+            const std::uint64_t generation = next_generation(reg.generation);
+            publish_bundle(reg.state_dir, generation, reg.configuration, reg.store->versions());
+            reg.generation = generation;
+            unpublished = false;
+            once.clear();
+        } catch (const std::exception& err) {  // out of memory, a full /run...: tried again next round
+            once.error(std::string("CSG0206: cannot hand the policy on to the children: ") + err.what());
         }
     }
 }
 
 void maintain(int reason, void* data, apr_wait_t status);
 
-void launch(WatcherProcess* w) {
+void launch(WatcherProcess* w, bool caught_up) {
+    const pid_t parent = getpid();
     const pid_t pid = fork();
     if (pid < 0) {
         ap_log_error(APLOG_MARK, APLOG_ERR, errno, w->server,
@@ -96,7 +132,7 @@ void launch(WatcherProcess* w) {
     }
     if (pid == 0) {
         try {
-            watch(w->server);
+            watch(w->server, parent, caught_up);
         } catch (...) {
         }
         _exit(1);  // never run the parent's cleanups in this process
@@ -112,13 +148,15 @@ void maintain(int reason, void* data, apr_wait_t status) {
     switch (reason) {
         case APR_OC_REASON_DEATH:
         case APR_OC_REASON_LOST: {
+            const pid_t ended = w->proc.pid;
+            w->proc.pid = -1;  // reaped: never signal that pid again
             apr_proc_other_child_unregister(data);
             int state = AP_MPMQ_STOPPING;
             if (ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS && state != AP_MPMQ_STOPPING) {
                 ap_log_error(APLOG_MARK, APLOG_ERR, 0, w->server,
                              "CSG0207: the policy watcher (pid %ld) ended (status %d); starting another",
-                             static_cast<long>(w->proc.pid), static_cast<int>(status));
-                launch(w);
+                             static_cast<long>(ended), static_cast<int>(status));
+                launch(w, false);
             }
             break;
         }
@@ -126,7 +164,7 @@ void maintain(int reason, void* data, apr_wait_t status) {
             apr_proc_other_child_unregister(data);
             break;
         case APR_OC_REASON_UNREGISTER:
-            kill(w->proc.pid, SIGTERM);
+            if (w->proc.pid > 0) kill(w->proc.pid, SIGTERM);
             break;
         default:
             break;
@@ -139,7 +177,7 @@ void start_watcher(apr_pool_t* pconf, server_rec* s) {
     auto* w = static_cast<WatcherProcess*>(apr_pcalloc(pconf, sizeof(WatcherProcess)));
     w->pool = pconf;
     w->server = s;
-    launch(w);
+    launch(w, true);  // forked from the parent right after it published its policy
 }
 
 }  // namespace cscguard::glue

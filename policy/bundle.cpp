@@ -1,8 +1,13 @@
 #include "bundle.h"
 
+#include <cerrno>
+#include <cstring>
+
 #include <openssl/sha.h>
+#include <unistd.h>
 
 #include "error.h"
+#include "openssl_ptr.h"
 
 namespace cscguard {
 namespace {
@@ -23,11 +28,6 @@ void put_text(std::string& out, std::string_view text, bool wide) {
     out.append(text);
 }
 
-std::string sha256(std::string_view data) {
-    unsigned char md[kDigest];
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
-    return std::string(reinterpret_cast<const char*>(md), kDigest);
-}
 
 // Reads from a checked range; every read says what it wanted when it fails.
 class Reader {
@@ -65,6 +65,12 @@ private:
 
 }  // namespace
 
+std::string sha256_of(std::string_view data) {
+    unsigned char md[kDigest];
+    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+    return std::string(reinterpret_cast<const char*>(md), kDigest);
+}
+
 const PolicyFile* Bundle::find(const std::string& path) const {
     for (const auto& file : files) {
         if (file.path == path) return &file;
@@ -72,29 +78,92 @@ const PolicyFile* Bundle::find(const std::string& path) const {
     return nullptr;
 }
 
-std::string encode_bundle(const Bundle& bundle) {
-    std::string out(kMagic);
-    put<std::uint32_t>(out, kFormat);
-    put<std::uint32_t>(out, 0);
-    put<std::uint64_t>(out, bundle.generation);
-    const std::size_t size_at = out.size();
-    put<std::uint64_t>(out, 0);  // the total size, known at the end
-    put_text(out, bundle.configuration, false);
-    put<std::uint32_t>(out, static_cast<std::uint32_t>(bundle.files.size()));
-    for (const auto& file : bundle.files) {
-        put_text(out, file.path, false);
-        put<std::uint64_t>(out, file.stamp.device);
-        put<std::uint64_t>(out, file.stamp.inode);
-        put<std::uint64_t>(out, file.stamp.size);
-        put<std::int64_t>(out, file.stamp.mtime_ns);
-        put<std::int64_t>(out, file.stamp.ctime_ns);
-        put_text(out, file.bytes, true);
+namespace {
+
+// Writes the bundle format piece by piece to a sink, hashing as it goes.
+template <typename Sink>
+void encode(Sink&& sink, std::uint64_t generation, std::string_view configuration,
+            const std::vector<const PolicyFile*>& files) {
+    using DigestPtr = OpenSslPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
+    DigestPtr sha(EVP_MD_CTX_new());
+    if (!sha || EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) != 1) {
+        throw PolicyError("cannot compute SHA-256: " + drain_openssl_errors());
     }
-    std::string total;
-    put<std::uint64_t>(total, out.size() + kDigest);
-    out.replace(size_at, total.size(), total);
-    out += sha256(out);
+    const auto emit = [&](std::string_view piece) {
+        EVP_DigestUpdate(sha.get(), piece.data(), piece.size());
+        sink(piece);
+    };
+    std::string head(kMagic);
+    put<std::uint32_t>(head, kFormat);
+    put<std::uint32_t>(head, 0);
+    put<std::uint64_t>(head, generation);
+    put<std::uint64_t>(head, encoded_size(generation, configuration, files));
+    put_text(head, configuration, false);
+    put<std::uint32_t>(head, static_cast<std::uint32_t>(files.size()));
+    emit(head);
+    for (const PolicyFile* file : files) {
+        std::string meta;
+        put_text(meta, file->path, false);
+        put<std::uint64_t>(meta, file->stamp.device);
+        put<std::uint64_t>(meta, file->stamp.inode);
+        put<std::uint64_t>(meta, file->stamp.size);
+        put<std::int64_t>(meta, file->stamp.mtime_ns);
+        put<std::int64_t>(meta, file->stamp.ctime_ns);
+        meta += file->digest.size() == kDigest ? file->digest : sha256_of(file->bytes);
+        put<std::uint64_t>(meta, file->bytes.size());
+        emit(meta);
+        emit(file->bytes);
+    }
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_DigestFinal_ex(sha.get(), md, &len) != 1 || len != kDigest) {
+        throw PolicyError("cannot compute SHA-256: " + drain_openssl_errors());
+    }
+    sink(std::string_view(reinterpret_cast<const char*>(md), kDigest));
+}
+
+std::vector<const PolicyFile*> pointers(const Bundle& bundle) {
+    std::vector<const PolicyFile*> out;
+    for (const auto& file : bundle.files) out.push_back(&file);
     return out;
+}
+
+}  // namespace
+
+std::uint64_t encoded_size(std::uint64_t, std::string_view configuration, const std::vector<const PolicyFile*>& files) {
+    std::uint64_t size = kMagic.size() + 4 + 4 + 8 + 8 + 4 + configuration.size() + 4 + kDigest;
+    for (const PolicyFile* file : files) size += 4 + file->path.size() + 5 * 8 + kDigest + 8 + file->bytes.size();
+    return size;
+}
+
+std::string encode_bundle(const Bundle& bundle) {
+    std::string out;
+    encode([&](std::string_view piece) { out.append(piece); }, bundle.generation, bundle.configuration,
+           pointers(bundle));
+    return out;
+}
+
+void write_bundle(int fd, const std::string& origin, std::uint64_t generation, std::string_view configuration,
+                  const std::vector<const PolicyFile*>& files) {
+    encode(
+        [&](std::string_view piece) {
+            while (!piece.empty()) {
+                const ssize_t n = ::write(fd, piece.data(), piece.size());
+                if (n < 0 && errno == EINTR) continue;
+                if (n <= 0) throw PolicyError(origin + ": cannot write: " + std::strerror(n < 0 ? errno : ENOSPC));
+                piece.remove_prefix(static_cast<std::size_t>(n));
+            }
+        },
+        generation, configuration, files);
+}
+
+std::optional<std::uint64_t> peek_generation(std::string_view head) {
+    if (head.size() < kBundleHeadBytes || head.substr(0, kMagic.size()) != kMagic) return std::nullopt;
+    std::uint64_t generation = 0;
+    for (std::size_t i = 0; i < 8; ++i) {
+        generation |= static_cast<std::uint64_t>(static_cast<unsigned char>(head[16 + i])) << (8 * i);
+    }
+    return generation;
 }
 
 Bundle decode_bundle(std::string_view data, const std::string& origin) {
@@ -103,7 +172,7 @@ Bundle decode_bundle(std::string_view data, const std::string& origin) {
         header.fail("no CSGBUNDL header");
     }
     const std::string_view body = data.substr(0, data.size() - kDigest);
-    if (sha256(body) != data.substr(body.size())) header.fail("its SHA-256 does not match (damaged or truncated)");
+    if (sha256_of(body) != data.substr(body.size())) header.fail("its SHA-256 does not match (damaged or truncated)");
     Reader in(body, origin);
     in.text(kMagic.size(), "magic");
     if (const auto format = in.get<std::uint32_t>("format"); format != kFormat) {
@@ -125,7 +194,9 @@ Bundle decode_bundle(std::string_view data, const std::string& origin) {
         file.stamp.size = in.get<std::uint64_t>("stamp");
         file.stamp.mtime_ns = in.get<std::int64_t>("stamp");
         file.stamp.ctime_ns = in.get<std::int64_t>("stamp");
+        file.digest = in.text(kDigest, "digest");
         file.bytes = in.text(in.get<std::uint64_t>("content"), "content");
+        if (sha256_of(file.bytes) != file.digest) in.fail("the digest of " + file.path + " does not match");
         bundle.files.push_back(std::move(file));
     }
     if (!in.done()) in.fail("bytes after the last file");

@@ -76,6 +76,8 @@ FileContent read_policy_file(const std::string& path, const char* what, std::siz
 
     FileContent content;
     content.stamp = stamp_of(st);
+    content.owner = st.st_uid;
+    content.mode = st.st_mode & 07777;
     content.bytes.reserve(static_cast<std::size_t>(st.st_size));
     char buf[1 << 16];
     for (;;) {

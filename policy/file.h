@@ -31,6 +31,8 @@ struct FileStamp {
 struct FileContent {
     std::string bytes;
     FileStamp stamp;  // of the file that was read, taken from the open descriptor
+    unsigned owner = 0;  // its uid
+    unsigned mode = 0;   // its permission bits
 };
 
 // The bytes of the regular file at `path`. Throws PolicyError

@@ -62,6 +62,7 @@ void PolicyStore::take(Entry& entry, FileContent fresh) {
     entry.seen = fresh.stamp;
     entry.version.path = entry.source.path;
     entry.version.stamp = fresh.stamp;
+    entry.version.digest = sha256_of(fresh.bytes);
     entry.version.bytes = keep_bytes_ ? std::move(fresh.bytes) : std::string();
 }
 
@@ -215,6 +216,13 @@ std::string PolicyStore::configuration_id() const {
     return out;
 }
 
+std::vector<const PolicyFile*> PolicyStore::versions() const {
+    std::vector<const PolicyFile*> out;
+    for (const auto& a : allowlists_) out.push_back(&a.version);
+    for (const auto& c : crls_) out.push_back(&c.version);
+    return out;
+}
+
 Bundle PolicyStore::bundle(std::uint64_t generation, std::string configuration) const {
     Bundle out;
     out.generation = generation;
@@ -225,21 +233,29 @@ Bundle PolicyStore::bundle(std::uint64_t generation, std::string configuration) 
 }
 
 void PolicyStore::adopt(const Bundle& bundle) {
-    // Parse everything first: a bundle is taken whole or not at all.
+    // Parse everything first: a bundle is taken whole or not at all. A
+    // version already held is not parsed again (most bundles change one file),
+    // unless its bytes are wanted and not held.
+    const auto changed = [this, &bundle](const auto& entry) -> const PolicyFile* {
+        const PolicyFile* file = bundle.find(entry.source.path);
+        if (!file) return nullptr;
+        const bool held = file->digest == entry.version.digest && (!keep_bytes_ || !entry.version.bytes.empty() ||
+                                                                   file->bytes.empty());
+        return held ? nullptr : file;
+    };
     std::vector<std::shared_ptr<const SerialSet>> lists(allowlists_.size());
     std::vector<CrlSet> crls(crls_.size());
     for (std::size_t i = 0; i < allowlists_.size(); ++i) {
-        if (const PolicyFile* file = bundle.find(allowlists_[i].source.path)) {
-            lists[i] = parse_allowlist_file(file->bytes, file->path);
-        }
+        if (const PolicyFile* file = changed(allowlists_[i])) lists[i] = parse_allowlist_file(file->bytes, file->path);
     }
     for (std::size_t i = 0; i < crls_.size(); ++i) {
-        if (const PolicyFile* file = bundle.find(crls_[i].source.path)) crls[i] = parse_crl_file(file->bytes, file->path);
+        if (const PolicyFile* file = changed(crls_[i])) crls[i] = parse_crl_file(file->bytes, file->path);
     }
     const auto keep = [this](auto& entry, const PolicyFile& file) {
         entry.seen = file.stamp;
         entry.version.path = file.path;
         entry.version.stamp = file.stamp;
+        entry.version.digest = file.digest;
         entry.version.bytes = keep_bytes_ ? file.bytes : std::string();
     };
     for (std::size_t i = 0; i < allowlists_.size(); ++i) {

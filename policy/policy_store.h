@@ -68,7 +68,10 @@ public:
 
     bool watches_files() const { return !allowlists_.empty() || !crls_.empty(); }
 
-    // What is in force, every file's bytes as read (empty after forget_bytes()).
+    // The versions in force, every file's bytes as read (empty after
+    // forget_bytes()): what a bundle is written from (write_bundle).
+    std::vector<const PolicyFile*> versions() const;
+    // The same as a Bundle (copies the bytes).
     Bundle bundle(std::uint64_t generation, std::string configuration) const;
 
     // Names this configuration (issuers' names and certificates, the files'
@@ -77,11 +80,14 @@ public:
 
     // Takes every file's version from `bundle` and swaps in a new snapshot:
     // whole or not at all (PolicyError naming the file that does not load;
-    // nothing changes then). A file the bundle does not hold keeps its content.
+    // nothing changes then). A file the bundle does not hold keeps its
+    // content; one whose version is the one held is not parsed again.
     void adopt(const Bundle& bundle);
 
     // A process that only adopts bundles needs no bytes: it lets them go.
     void forget_bytes();
+    // From now on bytes are kept again (of versions adopted or read later).
+    void keep_bytes() { keep_bytes_ = true; }
 
 private:
     template <typename Source, typename Content>

@@ -82,7 +82,11 @@ std::optional<Serial> Serial::try_parse(std::string_view text, std::string* why)
 Serial Serial::parse(std::string_view text) {
     std::string why;
     auto serial = try_parse(text, &why);
-    if (!serial) throw PolicyError("'" + std::string(text) + "' is not a serial number: " + why);
+    if (!serial) {
+        // Enough of the word to find it; not a whole line of some file a link pointed at.
+        const std::string shown = text.size() > 40 ? std::string(text.substr(0, 40)) + "..." : std::string(text);
+        throw PolicyError("'" + shown + "' is not a serial number: " + why);
+    }
     return *serial;
 }
 
