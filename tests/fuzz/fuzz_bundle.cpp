@@ -62,7 +62,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         stamp.inode = i;
         stamp.mtime_ns = -static_cast<long long>(i);
         stamp.ctime_ns = static_cast<long long>(size);
-        made.files.push_back({std::string(parts[i]), stamp, std::string(parts[i + 1])});
+        made.files.push_back({std::string(parts[i]), stamp, std::string(parts[i + 1]), {}});
     }
     const std::string encoded = encode_bundle(made);
     FUZZ_CHECK_MSG(same(decode_bundle(encoded, "made.bundle"), made), shown(text));
