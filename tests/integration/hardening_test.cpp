@@ -246,9 +246,8 @@ TEST(GracefulRestart, GarbageCrlKeepsTheLastGoodContentInsteadOfStopping) {
     expect_clean_log(site.server, {"CSG0201", "CSG0204"});
 }
 
-// Children record what they accept (DefaultRuntimeDir/cscguard): what a
-// restart falls back to is what the children enforced, not what the parent
-// read at start-up.
+// A restart falls back to the last bundle (DefaultRuntimeDir/cscguard): what
+// the children enforced, not what the parent read at start-up.
 TEST(GracefulRestart, FallsBackToWhatChildrenReloadedNotToTheStartupContent) {
     PolicySite site(kReload, "prefork");
     site.server.start();
