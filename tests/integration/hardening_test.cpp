@@ -20,16 +20,6 @@ using namespace std::chrono_literals;
 
 const std::string kReload = "CSCGuardReloadInterval 1\n";
 
-// Waits until the error log holds `text` (true) or `seconds` pass (false).
-bool log_shows(const Httpd& server, const std::string& text, double seconds = 10) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (server.error_log().find(text) == std::string::npos) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
-
 std::size_t count_of(const std::string& text, const std::string& what) {
     std::size_t n = 0;
     for (std::size_t pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1)) ++n;
@@ -73,7 +63,7 @@ TEST_F(BothCrls, TornInsideTheSecondBlockKeepsBothIssuersRevocations) {
     ASSERT_EQ(status("two-sans"), 200);
     const std::size_t second = both.find("-----BEGIN", 1);
     write_file(crl(), both.substr(0, second + (both.size() - second) / 2));
-    EXPECT_TRUE(log_shows(server, "PEM block #2 is damaged or truncated")) << server.error_log();
+    EXPECT_TRUE(server.log_shows("PEM block #2 is damaged or truncated")) << server.error_log();
     settle();
     EXPECT_EQ(status("acme-twin"), 403) << "acme's revocations were dropped";
     EXPECT_EQ(status("eager"), 403);
@@ -84,12 +74,12 @@ TEST_F(BothCrls, TornInsideTheSecondBlockKeepsBothIssuersRevocations) {
 TEST_F(BothCrls, TornAtTheBlockBoundaryOrReplacedByAnotherIssuersCrlIsRefused) {
     server.start();
     write_file(crl(), both.substr(0, both.find("-----BEGIN", 1)));  // a valid file of kitty's CRL alone
-    EXPECT_TRUE(log_shows(server, "no longer holds a CRL of acme")) << server.error_log();
+    EXPECT_TRUE(server.log_shows("no longer holds a CRL of acme")) << server.error_log();
     settle();
     EXPECT_EQ(status("acme-twin"), 403);
     make_crl("acme-ca", server.dir() + "/acme.crl", 24, {kEagerSerial});
     write_file(crl(), read_file(server.dir() + "/acme.crl"));  // acme's (newer) CRL only: kitty would lose its CRL
-    EXPECT_TRUE(log_shows(server, "no longer holds a CRL of kitty")) << server.error_log();
+    EXPECT_TRUE(server.log_shows("no longer holds a CRL of kitty")) << server.error_log();
     settle();
     EXPECT_EQ(status("eager"), 403);
     expect_clean_log(server, {"CSG0201"});
@@ -114,7 +104,7 @@ TEST(Rollback, OldCrlPutBackIsRefused) {
     site.server.start();
     ASSERT_EQ(site.status("/valid", "eager"), 403);
     write_file(site.kitty_crl(), read_file(last_week));
-    EXPECT_TRUE(log_shows(site.server, "is older than the one in force")) << site.server.error_log();
+    EXPECT_TRUE(site.server.log_shows("is older than the one in force")) << site.server.error_log();
     settle();
     EXPECT_EQ(site.status("/valid", "eager"), 403) << "the old CRL un-revoked eager";
     EXPECT_EQ(site.status("/valid", "san-only"), 200);
@@ -130,7 +120,7 @@ TEST(Rollback, OldStaleCrlPutBackDoesNotLockTheIssuerOut) {
     site.server.start();
     ASSERT_EQ(site.status("/valid", "san-only"), 200);
     write_file(site.kitty_crl(), read_file(old_stale));
-    EXPECT_TRUE(log_shows(site.server, "is older than the one in force")) << site.server.error_log();
+    EXPECT_TRUE(site.server.log_shows("is older than the one in force")) << site.server.error_log();
     settle();
     EXPECT_EQ(site.status("/valid", "san-only"), 200);
     expect_clean_log(site.server, {"CSG0201"});
@@ -176,7 +166,7 @@ TEST(TornAllowlist, LastLineWithoutLineEndIsRefused) {
     site.server.start();
     ASSERT_EQ(site.status("/allowlist", "san-only"), 403);
     write_file(site.list(), "kitty:0A1BFF someone\nkitty:0A1B");  // caught mid-write: san-only is 0A1B
-    EXPECT_TRUE(log_shows(site.server, "the last line has no line end")) << site.server.error_log();
+    EXPECT_TRUE(site.server.log_shows("the last line has no line end")) << site.server.error_log();
     settle();
     EXPECT_EQ(site.status("/allowlist", "san-only"), 403) << "a torn line granted a serial";
     expect_clean_log(site.server, {"CSG0201"});
@@ -199,7 +189,7 @@ TEST(Fifo, AtACrlPathIsRefusedAndAGracefulRestartCompletes) {
     ASSERT_EQ(site.status("/valid", "eager"), 403);
     std::remove(site.kitty_crl().c_str());
     ASSERT_EQ(mkfifo(site.kitty_crl().c_str(), 0644), 0);
-    EXPECT_TRUE(log_shows(site.server, "it is a FIFO, not a regular file")) << site.server.error_log();
+    EXPECT_TRUE(site.server.log_shows("it is a FIFO, not a regular file")) << site.server.error_log();
     const std::vector<pid_t> old_children = site.server.children();
     site.server.graceful();
     const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -234,7 +224,7 @@ TEST(GracefulRestart, GarbageCrlKeepsTheLastGoodContentInsteadOfStopping) {
     write_file(site.kitty_crl(), "garbage\n");
     write_file(site.list(), "this is not an allowlist\n");
     site.server.graceful();
-    EXPECT_TRUE(log_shows(site.server, "the version in force before the restart stays in force"))
+    EXPECT_TRUE(site.server.log_shows("the version in force before the restart stays in force"))
         << site.server.error_log();
     std::this_thread::sleep_for(1s);
     ASSERT_TRUE(site.server.running()) << "httpd exited on a graceful restart:\n" << site.server.error_log();
@@ -256,7 +246,7 @@ TEST(GracefulRestart, FallsBackToWhatChildrenReloadedNotToTheStartupContent) {
     ASSERT_GE(site.seconds_until("/valid", "eager", 403, 10), 0);
     write_file(site.kitty_crl(), "garbage\n");
     site.server.graceful();
-    EXPECT_TRUE(log_shows(site.server, "the version in force before the restart stays in force"))
+    EXPECT_TRUE(site.server.log_shows("the version in force before the restart stays in force"))
         << site.server.error_log();
     long status = 0;
     for (int i = 0; i < 100 && status == 0; ++i, std::this_thread::sleep_for(100ms)) status = site.status("/valid", "eager");
@@ -274,7 +264,7 @@ TEST(GracefulRestart, OldCrlPutBackBeforeTheRestartIsRefused) {
     ASSERT_EQ(site.status("/valid", "eager"), 403);
     write_file(site.kitty_crl(), read_file(last_week));
     site.server.graceful();
-    EXPECT_TRUE(log_shows(site.server, "is older than the one in force")) << site.server.error_log();
+    EXPECT_TRUE(site.server.log_shows("is older than the one in force")) << site.server.error_log();
     settle();
     EXPECT_EQ(site.status("/valid", "eager"), 403);
     expect_clean_log(site.server, {"CSG0201", "CSG0204"});

@@ -1,6 +1,7 @@
 #include "httpd.h"
 
 #include <arpa/inet.h>
+#include <chrono>
 #include <csignal>
 #include <dirent.h>
 #include <cstdio>
@@ -362,6 +363,15 @@ void Httpd::check_sanitizer_reports() const {
 }
 
 std::string Httpd::error_log() const { return read_file(dir_ + "/error.log"); }
+
+bool Httpd::log_shows(const std::string& text, double seconds) const {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
+    while (error_log().find(text) == std::string::npos) {
+        if (std::chrono::steady_clock::now() > deadline) return false;
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+}
 
 std::vector<std::string> Httpd::unexpected_log_lines(std::size_t from, const std::vector<std::string>& expected) const {
     const std::string log = error_log();

@@ -72,6 +72,8 @@ public:
     int noca_port() const { return noca_; }
     int http_port() const { return http_; }
     std::string error_log() const;
+    // Waits until the error log holds `text` (true) or `seconds` pass (false).
+    bool log_shows(const std::string& text, double seconds = 10) const;
 
     // Error-log lines at warn level or worse, from byte `from` on, that
     // contain none of `expected` (tags like "AH01630" or "CSG0003").

@@ -21,15 +21,6 @@ using namespace std::chrono_literals;
 
 const std::string kReload = "CSCGuardReloadInterval 1\n";
 
-bool log_shows(const Httpd& server, const std::string& text, double seconds = 10) {
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(seconds);
-    while (server.error_log().find(text) == std::string::npos) {
-        if (std::chrono::steady_clock::now() > deadline) return false;
-        std::this_thread::sleep_for(50ms);
-    }
-    return true;
-}
-
 std::string state_dir(const Httpd& server) { return server.dir() + "/cscguard"; }
 std::string bundle_file(const Httpd& server) { return state_dir(server) + "/policy.bundle"; }
 
@@ -42,7 +33,7 @@ TEST(Watcher, AFailedPublishIsTriedAgainUntilItSucceeds) {
     std::filesystem::remove(bundle_file(site.server));
     std::filesystem::create_directories(bundle_file(site.server) + "/in-the-way");  // rename() cannot replace it
     make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
-    EXPECT_TRUE(log_shows(site.server, "CSG0206: cannot hand the policy on to the children")) << site.server.error_log();
+    EXPECT_TRUE(site.server.log_shows("CSG0206: cannot hand the policy on to the children")) << site.server.error_log();
     std::this_thread::sleep_for(2s);
     EXPECT_EQ(site.status("/valid", "eager"), 200) << "not handed on yet: children keep what they have";
     std::filesystem::remove_all(bundle_file(site.server));
@@ -79,7 +70,7 @@ TEST(Watcher, ARuntimeDirectoryOthersMayWriteIsRefused) {
     PolicySite site(kReload);
     chmod(site.server.dir().c_str(), 0777);
     site.server.start();
-    EXPECT_TRUE(log_shows(site.server, "(DefaultRuntimeDir) must belong to root or uid")) << site.server.error_log();
+    EXPECT_TRUE(site.server.log_shows("(DefaultRuntimeDir) must belong to root or uid")) << site.server.error_log();
     EXPECT_EQ(site.server.watcher(), -1) << "no watcher without a safe state directory";
     EXPECT_EQ(site.status("/valid", "eager"), 200) << "the start-up policy serves";
     chmod(site.server.dir().c_str(), 0755);
@@ -101,7 +92,7 @@ TEST(Watcher, AForgedBundleIsRefused) {
     write_file(forged_file, cscguard::encode_bundle(forged));
     ASSERT_EQ(chown(forged_file.c_str(), 33, 33), 0);  // www-data
     std::rename(forged_file.c_str(), bundle_file(site.server).c_str());
-    EXPECT_TRUE(log_shows(site.server, "the policy bundle is not a file of uid 0 that nobody else may write"))
+    EXPECT_TRUE(site.server.log_shows("the policy bundle is not a file of uid 0 that nobody else may write"))
         << site.server.error_log();
     std::this_thread::sleep_for(1s);
     EXPECT_EQ(site.status("/allowlist", "san-only"), 403) << "a bundle of another uid was taken";
@@ -117,8 +108,8 @@ TEST(Watcher, ARestartWithoutTheBundleSaysSo) {
     site.server.start();
     std::filesystem::remove(bundle_file(site.server));
     site.server.graceful();
-    EXPECT_TRUE(log_shows(site.server, "CSG0204: no policy from before this restart")) << site.server.error_log();
-    EXPECT_TRUE(log_shows(site.server, "resuming normal operations")) << site.server.error_log();
+    EXPECT_TRUE(site.server.log_shows("CSG0204: no policy from before this restart")) << site.server.error_log();
+    EXPECT_TRUE(site.server.log_shows("resuming normal operations")) << site.server.error_log();
     std::this_thread::sleep_for(1s);
     EXPECT_TRUE(site.server.running());
     EXPECT_EQ(site.status("/valid", "san-only"), 200);
