@@ -3,6 +3,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include <openssl/evp.h>
 #include <openssl/sha.h>
 #include <unistd.h>
 
@@ -65,9 +66,24 @@ private:
 
 }  // namespace
 
+namespace {
+
+// Fetched once: OpenSSL 3's one-shot SHA256() fetches the algorithm on every
+// call, which costs more than hashing a small file.
+const EVP_MD* sha256() {
+    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    if (!md) throw PolicyError("cannot compute SHA-256: " + drain_openssl_errors());
+    return md;
+}
+
+}  // namespace
+
 std::string sha256_of(std::string_view data) {
-    unsigned char md[kDigest];
-    SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(), md);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    if (EVP_Digest(data.data(), data.size(), md, &len, sha256(), nullptr) != 1 || len != kDigest) {
+        throw PolicyError("cannot compute SHA-256: " + drain_openssl_errors());
+    }
     return std::string(reinterpret_cast<const char*>(md), kDigest);
 }
 
@@ -86,7 +102,7 @@ void encode(Sink&& sink, std::uint64_t generation, std::string_view configuratio
             const std::vector<const PolicyFile*>& files) {
     using DigestPtr = OpenSslPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
     DigestPtr sha(EVP_MD_CTX_new());
-    if (!sha || EVP_DigestInit_ex(sha.get(), EVP_sha256(), nullptr) != 1) {
+    if (!sha || EVP_DigestInit_ex(sha.get(), sha256(), nullptr) != 1) {
         throw PolicyError("cannot compute SHA-256: " + drain_openssl_errors());
     }
     const auto emit = [&](std::string_view piece) {

@@ -1,7 +1,5 @@
 #include "policy_store.h"
 
-#include <openssl/sha.h>
-
 #include "allowlist.h"
 #include "error.h"
 
@@ -205,11 +203,9 @@ std::string PolicyStore::configuration_id() const {
     }
     for (const auto& a : allowlists_) text += "allowlist " + a.source.name + " " + a.source.path + "\n";
     for (const auto& c : crls_) text += "crl " + c.source.path + "\n";
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), md);
     static const char* hex = "0123456789abcdef";
     std::string out;
-    for (unsigned char b : md) {
+    for (const unsigned char b : sha256_of(text)) {
         out += hex[b >> 4];
         out += hex[b & 15];
     }
