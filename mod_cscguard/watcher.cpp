@@ -7,13 +7,14 @@
 // bundle that every child takes - until that succeeds, every round. The
 // parent starts a new watcher if it dies; a new one first takes the newest
 // bundle (the parent's own policy is the one from start-up) and publishes
-// nothing before it has. It is stopped at a restart or shutdown.
+// nothing before it has. It is stopped, and reaped, at a restart or shutdown.
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <ctime>
 
 #include <sys/prctl.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "ap_listen.h"
@@ -29,7 +30,7 @@ namespace cscguard::glue {
 namespace {
 
 struct WatcherProcess {
-    apr_proc_t proc;
+    apr_proc_t proc;  // proc.pid: the running watcher, or 0
     apr_pool_t* pool;
     server_rec* server;
 };
@@ -139,8 +140,25 @@ void launch(WatcherProcess* w, bool caught_up) {
     }
     w->proc.pid = pid;
     w->proc.in = w->proc.out = w->proc.err = nullptr;
-    apr_pool_note_subprocess(w->pool, &w->proc, APR_KILL_AFTER_TIMEOUT);
+    // Not apr_pool_note_subprocess: APR would wait for and signal the pid it
+    // was given at the pool's cleanup even after the process ended and was
+    // reaped (a reused pid, or -1: every process). stop() ends exactly the
+    // watcher that runs.
     apr_proc_other_child_register(&w->proc, maintain, w, nullptr, w->pool);
+}
+
+// Ends the running watcher and reaps it: SIGTERM, then SIGKILL after 3 s.
+void stop(WatcherProcess* w) {
+    const pid_t pid = w->proc.pid;
+    if (pid <= 0) return;
+    w->proc.pid = 0;
+    kill(pid, SIGTERM);
+    for (int i = 0; i < 60; ++i) {
+        if (waitpid(pid, nullptr, WNOHANG) != 0) return;  // reaped, or not ours to reap
+        usleep(50 * 1000);
+    }
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
 }
 
 void maintain(int reason, void* data, apr_wait_t status) {
@@ -149,7 +167,7 @@ void maintain(int reason, void* data, apr_wait_t status) {
         case APR_OC_REASON_DEATH:
         case APR_OC_REASON_LOST: {
             const pid_t ended = w->proc.pid;
-            w->proc.pid = -1;  // reaped: never signal that pid again
+            w->proc.pid = 0;  // reaped already: stop() must not signal that pid
             apr_proc_other_child_unregister(data);
             int state = AP_MPMQ_STOPPING;
             if (ap_mpm_query(AP_MPMQ_MPM_STATE, &state) == APR_SUCCESS && state != AP_MPMQ_STOPPING) {
@@ -163,8 +181,8 @@ void maintain(int reason, void* data, apr_wait_t status) {
         case APR_OC_REASON_RESTART:
             apr_proc_other_child_unregister(data);
             break;
-        case APR_OC_REASON_UNREGISTER:
-            if (w->proc.pid > 0) kill(w->proc.pid, SIGTERM);
+        case APR_OC_REASON_UNREGISTER:  // a restart or shutdown (the pool's cleanup), or after DEATH
+            stop(w);
             break;
         default:
             break;

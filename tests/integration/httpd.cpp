@@ -289,7 +289,16 @@ void Httpd::start() {
             dup2(out, 1);
             dup2(out, 2);
             for (const auto& [name, value] : sanitizer_env(dir_)) setenv(name.c_str(), value.c_str(), 1);
-            execl(HTTPD_BINARY, HTTPD_BINARY, "-f", config_path().c_str(), "-DFOREGROUND", nullptr);
+            if (own_pid_namespace_) {
+                // PID 1 is a shell that waits: httpd signals its own process
+                // group at a restart (setsid: not unshare's), and as PID 1 and
+                // group 1 that signal would be kill(-1).
+                execlp("unshare", "unshare", "--pid", "--fork", "--kill-child", "--", "/bin/sh", "-c",
+                       "setsid \"$0\" \"$@\" & wait", HTTPD_BINARY, "-f", config_path().c_str(), "-DFOREGROUND",
+                       nullptr);
+            } else {
+                execl(HTTPD_BINARY, HTTPD_BINARY, "-f", config_path().c_str(), "-DFOREGROUND", nullptr);
+            }
             _exit(127);
         }
         const auto deadline = std::chrono::steady_clock::now() + 20s;
@@ -331,8 +340,15 @@ void Httpd::stop() {
     pid_ = -1;
 }
 
+pid_t Httpd::pid() const {
+    if (!own_pid_namespace_ || pid_ <= 0) return pid_;
+    const std::vector<pid_t> init = children_of(pid_);  // unshare's child: the shell, PID 1 inside
+    const std::vector<pid_t> inside = init.empty() ? init : children_of(init.front());
+    return inside.empty() ? -1 : inside.front();
+}
+
 void Httpd::graceful() {
-    if (pid_ > 0) kill(pid_, SIGUSR1);
+    if (const pid_t parent = pid(); parent > 0) kill(parent, SIGUSR1);
 }
 
 bool Httpd::running() {

@@ -55,13 +55,18 @@ public:
     // std::runtime_error with the error log when it does not come up.
     void start();
     void stop();
+    // Makes start() run httpd in a PID namespace of its own (`unshare --pid`):
+    // a signal it sends to every process (kill(-1)) then reaches only the
+    // processes in there. stop() ends the namespace.
+    void use_own_pid_namespace() { own_pid_namespace_ = true; }
     // `apachectl graceful` (SIGUSR1 to the parent): old children finish their
     // requests and exit, new ones start with the configuration re-read.
     void graceful();
     // The parent still runs (did not exit, e.g. on a bad configuration).
     bool running();
-    pid_t pid() const { return pid_; }
-    std::vector<pid_t> children() const { return children_of(pid_); }
+    // httpd's parent process (as seen from the tests' PID namespace).
+    pid_t pid() const;
+    std::vector<pid_t> children() const { return children_of(pid()); }
     // The children that serve requests (all but the policy watcher).
     std::vector<pid_t> serving_children() const;
     // The policy watcher's pid, or -1.
@@ -100,7 +105,8 @@ private:
     std::string trusted_cas_;
     std::string dir_;
     int https_ = 0, noca_ = 0, http_ = 0;
-    pid_t pid_ = -1;
+    pid_t pid_ = -1;  // httpd's parent, or `unshare` with use_own_pid_namespace()
+    bool own_pid_namespace_ = false;
 };
 
 }  // namespace it

@@ -9,6 +9,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "bundle.h"
@@ -114,6 +115,58 @@ TEST(Watcher, ARestartWithoutTheBundleSaysSo) {
     EXPECT_TRUE(site.server.running());
     EXPECT_EQ(site.status("/valid", "san-only"), 200);
     expect_clean_log(site.server, {"CSG0204", "CSG0201"});
+}
+
+// httpd's parent cleans up after its helper processes at a restart or stop.
+// The watcher's pid was set to -1 once it had ended, and APR then signalled
+// pid -1 as root - every process on the machine - whenever another child of
+// the parent was still running then (here a piped logger that outlives the
+// restart signal). httpd runs in a PID namespace of its own, with a
+// bystander process in there that must live through the restarts.
+TEST(Watcher, ARestartSignalsNoProcessButItsOwn) {
+    PolicySite site(kReload + "CustomLog \"||{DIR}/logger.sh\" common\n", "prefork");
+    const std::string logger = site.server.dir() + "/logger.sh";
+    write_file(logger, "#!/bin/sh\ntrap '' HUP TERM\nexec cat >>" + site.server.dir() + "/piped.log\n");
+    chmod(logger.c_str(), 0755);
+    site.server.use_own_pid_namespace();
+    site.server.start();
+    const pid_t parent = site.server.pid();
+    ASSERT_GT(parent, 0);
+    const pid_t bystander = fork();
+    ASSERT_GE(bystander, 0);
+    if (bystander == 0) {
+        execlp("nsenter", "nsenter", "--target", std::to_string(parent).c_str(), "--pid", "--", "sleep", "120",
+               nullptr);
+        _exit(127);
+    }
+    std::this_thread::sleep_for(500ms);
+    int bystander_status = 0;
+    const auto alive = [&] { return waitpid(bystander, &bystander_status, WNOHANG) == 0; };
+    ASSERT_TRUE(alive()) << "nsenter did not start the bystander";
+
+    std::size_t from = 0;
+    for (int signal : {SIGHUP, SIGUSR1, SIGHUP}) {  // restart, graceful restart, restart
+        const pid_t watcher = site.server.watcher();
+        ASSERT_GT(watcher, 0);
+        kill(watcher, SIGKILL);  // a watcher that died and was replaced...
+        for (int i = 0; i < 100 && site.server.error_log().find("CSG0207", from) == std::string::npos; ++i) {
+            std::this_thread::sleep_for(50ms);
+        }
+        ASSERT_NE(site.server.error_log().find("CSG0207", from), std::string::npos) << site.server.error_log();
+        from = site.server.error_log().size();
+        kill(parent, signal);  // ...then a restart
+        std::this_thread::sleep_for(1500ms);
+        ASSERT_EQ(site.status("/valid", "eager"), 200) << site.server.error_log();
+        ASSERT_TRUE(alive()) << "a restart (signal " << signal << ") killed a process in httpd's PID namespace: " << std::hex << bystander_status;
+    }
+    // And a stop: the namespace ends with httpd, and with it the bystander -
+    // by SIGKILL from the kernel, not by a SIGTERM from httpd.
+    kill(parent, SIGTERM);
+    ASSERT_EQ(waitpid(bystander, &bystander_status, 0), bystander);
+    EXPECT_TRUE(WIFSIGNALED(bystander_status) && WTERMSIG(bystander_status) == SIGKILL)
+        << "stopping httpd signalled a process in its PID namespace: status " << std::hex << bystander_status;
+    // AH00167: the logger, which ignores SIGTERM, ends at the end of its pipe.
+    expect_clean_log(site.server, {"CSG0207", "AH00171", "AH00060", "AH00167"});
 }
 
 }  // namespace
