@@ -233,6 +233,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     }
     Registry& reg = registry();
     if (!reg.store) return OK;
+    bool published = false;
     try {
         reg.state_dir = prepare_state_dir(pconf);
         reg.state_owner = geteuid();
@@ -240,16 +241,17 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
         const BundleHead previous = peek_bundle(reg.state_dir, reg.state_owner);
         reg.generation = next_generation(previous.generation.value_or(0));  // later than any before a restart
         publish_bundle(reg.state_dir, reg.generation, reg.configuration, reg.store->versions());
+        published = true;
     } catch (const std::exception& err) {
         reg.state_dir.clear();
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
                      "CSG0206: %s: policy files are not reloaded while httpd runs, and a restart cannot fall back "
                      "to the policy in force before it",
                      err.what());
-        return OK;
     }
-    if (reg.reload_interval > 0 && reg.store->watches_files()) start_watcher(pconf, s);
-    // The watcher has the files' bytes now; a new one takes them from a bundle.
+    if (published && reg.reload_interval > 0 && reg.store->watches_files()) start_watcher(pconf, s);
+    // The watcher has the files' bytes now (a new one takes them from a
+    // bundle); the parent and the children it forks need none.
     reg.store->forget_bytes();
     return OK;
 }

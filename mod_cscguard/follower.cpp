@@ -99,7 +99,11 @@ public:
     Follower(Registry& reg, server_rec* s) : shared_(std::make_shared<Shared>(reg, s)) {
         // A child forked now holds the parent's policy from start-up, which may
         // be hours old: it takes the newest bundle before its first request.
-        take_newer_bundle(*shared_);  // an exception here reaches child_init, which ends the child
+        // Without a bundle to take (removed: the watcher puts it back within
+        // CSCGuardReloadInterval; unreadable: logged) the start-up policy
+        // serves until there is one. An exception (out of memory) reaches
+        // child_init, which ends the child.
+        take_newer_bundle(*shared_);
         thread_ = std::thread([shared = shared_] { run(shared); });
     }
 
@@ -129,7 +133,6 @@ private:
 void start_follower(apr_pool_t* pchild, server_rec* s) {
     Registry& reg = registry();
     if (!reg.store || reg.state_dir.empty() || reg.reload_interval <= 0 || !reg.store->watches_files()) return;
-    reg.store->forget_bytes();  // only the watcher writes bundles
     pool_owned(pchild, new Follower(reg, s));
 }
 

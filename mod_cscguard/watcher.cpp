@@ -4,10 +4,10 @@
 // keeps the parent's privileges: the files are the parent's to read and the
 // state directory is the parent's to write. Every CSCGuardReloadInterval it
 // refreshes the policy store and, when a change was accepted, publishes a
-// bundle that every child takes - until that succeeds, every round. The
-// parent starts a new watcher if it dies; a new one first takes the newest
-// bundle (the parent's own policy is the one from start-up) and publishes
-// nothing before it has. It is stopped, and reaped, at a restart or shutdown.
+// bundle that every child takes - until that succeeds, every round; a bundle
+// removed or replaced is published again. The parent starts a new watcher if
+// it dies; a new one first takes the newest bundle (the parent's own policy is
+// the one from start-up) and publishes nothing before it has. It is stopped, and reaped, at a restart or shutdown.
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
@@ -86,13 +86,21 @@ bool catch_up(Registry& reg, OnceLog& once) {
                    "can: " + why);
         return false;
     }
-    if (latest->configuration == reg.configuration) {
-        reg.store->keep_bytes();
-        reg.store->adopt(*latest);
-        reg.generation = std::max(reg.generation, latest->generation);
+    if (latest->configuration != reg.configuration) {
+        // Not this server's bundle (another httpd with the same
+        // DefaultRuntimeDir?): nothing to go on from, and the files' contents
+        // are not in this process either.
+        once.error("CSG0207: the new policy watcher found a bundle of another configuration in " + reg.state_dir +
+                   " (does another httpd use the same DefaultRuntimeDir?), and publishes nothing until a restart");
+        return false;
     }
+    reg.store->keep_bytes();
+    reg.store->adopt(*latest);
+    reg.generation = std::max(reg.generation, latest->generation);
     return true;
 }
+
+
 
 [[noreturn]] void watch(server_rec* s, pid_t parent, bool caught_up) {
     reset_signals();
@@ -104,13 +112,24 @@ bool catch_up(Registry& reg, OnceLog& once) {
     const auto log = [s](LogLevel level, const std::string& text) { log_line(s, level, text); };
     OnceLog once(s);
     bool unpublished = false;  // a change accepted, not yet handed on
+    std::uint64_t above = 0;    // a generation the next bundle must pass (one put in place by someone else)
     for (;; sleep_seconds(reg.reload_interval)) {
         if (getppid() != parent) _exit(0);
         try {
             if (!caught_up && !(caught_up = catch_up(reg, once))) continue;
             if (reg.store->refresh(log)) unpublished = true;
-            if (!unpublished) continue;
-            const std::uint64_t generation = next_generation(reg.generation);
+            if (!unpublished) {
+                // Not the bundle published last (removed by a cleaner of /run,
+                // replaced): children forked from now on would serve the
+                // parent's start-up policy, or another one.
+                const BundleHead head = peek_bundle(reg.state_dir, reg.state_owner);
+                if (head.generation == reg.generation) continue;
+                once.error("CSG0206: the policy bundle in " + reg.state_dir +
+                           " was removed or replaced; publishing it again");
+                above = head.generation.value_or(0);
+            }
+            unpublished = true;
+            const std::uint64_t generation = next_generation(std::max(reg.generation, above));
             publish_bundle(reg.state_dir, generation, reg.configuration, reg.store->versions());
             reg.generation = generation;
             unpublished = false;

@@ -83,6 +83,9 @@ TEST(Watcher, AForgedBundleIsRefused) {
     PolicySite site(kReload);
     site.server.start();
     ASSERT_EQ(site.status("/allowlist", "san-only"), 403);
+    const pid_t watcher = site.server.watcher();
+    ASSERT_GT(watcher, 0);
+    kill(watcher, SIGSTOP);  // else it would publish its own bundle again at once
     cscguard::Bundle forged = cscguard::decode_bundle(read_file(bundle_file(site.server)), "real");
     forged.generation += 1000000000000ULL;  // far newer than anything the watcher writes
     for (auto& file : forged.files) {
@@ -99,7 +102,55 @@ TEST(Watcher, AForgedBundleIsRefused) {
     EXPECT_EQ(site.status("/allowlist", "san-only"), 403) << "a bundle of another uid was taken";
     ASSERT_EQ(chown(bundle_file(site.server).c_str(), 0, 33), 0);  // the same bytes, the parent's now
     EXPECT_GE(site.seconds_until("/allowlist", "san-only", 200, 10), 0) << "the test's bundle itself was not good";
-    expect_clean_log(site.server, {"CSG0201"});
+    kill(watcher, SIGCONT);  // which puts its own bundle back, newer than the one put in its place
+    EXPECT_GE(site.seconds_until("/allowlist", "san-only", 403, 10), 0) << "the watcher's bundle was not put back";
+    expect_clean_log(site.server, {"CSG0201", "CSG0206"});
+}
+
+// A watcher started after the last one died goes on from the newest bundle;
+// one of another configuration (another httpd with the same
+// DefaultRuntimeDir) is nothing to go on from. It used to publish bundles
+// without the files' contents, which every child refused.
+TEST(Watcher, ANewWatcherDoesNotGoOnFromAnotherConfigurationsBundle) {
+    PolicySite site(kReload);
+    site.server.start();
+    const pid_t watcher = site.server.watcher();
+    ASSERT_GT(watcher, 0);
+    kill(watcher, SIGSTOP);
+    cscguard::Bundle other = cscguard::decode_bundle(read_file(bundle_file(site.server)), "real");
+    other.configuration = "another httpd";
+    const std::string other_file = state_dir(site.server) + "/other";
+    write_file(other_file, cscguard::encode_bundle(other));
+    ASSERT_EQ(chmod(other_file.c_str(), 0640), 0);
+    ASSERT_EQ(chown(other_file.c_str(), 0, 33), 0);  // readable by the children (www-data)
+    std::rename(other_file.c_str(), bundle_file(site.server).c_str());
+    kill(watcher, SIGKILL);
+    EXPECT_TRUE(site.server.log_shows("found a bundle of another configuration")) << site.server.error_log();
+    make_crl("kitty-ca", site.kitty_crl() + ".new", 24, {kEagerSerial});
+    std::rename((site.kitty_crl() + ".new").c_str(), site.kitty_crl().c_str());
+    std::this_thread::sleep_for(2500ms);
+    EXPECT_EQ(cscguard::decode_bundle(read_file(bundle_file(site.server)), "now").configuration, "another httpd");
+    EXPECT_EQ(site.server.error_log().find("does not match"), std::string::npos) << site.server.error_log();
+    expect_clean_log(site.server, {"CSG0207"});
+}
+
+// A bundle removed (a cleaner in /run) is published again: children forked
+// after that would otherwise serve the policy of httpd's start, without the
+// revocations accepted since.
+TEST(Watcher, ARemovedBundleIsPublishedAgain) {
+    PolicySite site(kReload, "prefork");
+    site.server.start();
+    ASSERT_EQ(site.status("/valid", "eager"), 200);
+    make_crl("kitty-ca", site.kitty_crl() + ".new", 24, {kEagerSerial});
+    std::rename((site.kitty_crl() + ".new").c_str(), site.kitty_crl().c_str());
+    ASSERT_GE(site.seconds_until("/valid", "eager", 403, 10), 0);
+    std::filesystem::remove(bundle_file(site.server));
+    EXPECT_TRUE(site.server.log_shows("was removed or replaced; publishing it again")) << site.server.error_log();
+    EXPECT_TRUE(std::filesystem::exists(bundle_file(site.server)));
+    for (pid_t child : site.server.serving_children()) kill(child, SIGKILL);  // new children, forked now
+    std::this_thread::sleep_for(1500ms);
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(site.status("/valid", "eager"), 403) << "a new child serves the start-up policy";
+    expect_clean_log(site.server, {"CSG0206", "AH00052"});
 }
 
 // Without the bundle from before, a restart says that it cannot keep a CRL
@@ -107,6 +158,7 @@ TEST(Watcher, AForgedBundleIsRefused) {
 TEST(Watcher, ARestartWithoutTheBundleSaysSo) {
     PolicySite site(kReload);
     site.server.start();
+    kill(site.server.watcher(), SIGSTOP);  // else it would publish the bundle again
     std::filesystem::remove(bundle_file(site.server));
     site.server.graceful();
     EXPECT_TRUE(site.server.log_shows("CSG0204: no policy from before this restart")) << site.server.error_log();
