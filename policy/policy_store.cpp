@@ -123,6 +123,12 @@ bool PolicyStore::reload(Entry& entry, const LogSink& log, const char* what, Par
     std::optional<decltype(parse(std::string(), path))> next;
     try {
         fresh = read_policy_file(path, what);
+        if (sha256_of(fresh.bytes) == entry.version.digest) {
+            // The same bytes again (a daily `cscguard publish` rewrites every
+            // list): nothing to parse, and nothing new to hand on.
+            if (FileStamp::of(path) == fresh.stamp) entry.seen = fresh.stamp;
+            return false;
+        }
         next = parse(fresh.bytes, path);
     } catch (const PolicyError& err) {
         if (FileStamp::of(path) != stamp) return false;  // changed meanwhile: judge the next version

@@ -119,6 +119,19 @@ TEST_F(Store, RenamedIntoPlaceAllowlistIsPickedUp) {
     EXPECT_EQ(logged[0].second, "CSCGuardAllowlist staff (site.conf:3): reloaded " + list + " (2 entries)");
 }
 
+// `cscguard publish` rewrites every list each time: the same bytes are
+// neither parsed again nor handed on as a change.
+TEST_F(Store, TheSameBytesRenamedIntoPlaceAreNoChange) {
+    const auto before = store->current();
+    replace(list, "kitty:01\n");
+    replace(crl, read_policy_file(crl, "CRL").bytes);
+    EXPECT_FALSE(refresh());
+    EXPECT_EQ(store->current(), before);
+    EXPECT_TRUE(logged.empty());
+    replace(list, "kitty:01\nkitty:02\n");
+    EXPECT_TRUE(refresh()) << "a change after it still counts";
+}
+
 TEST_F(Store, InPlaceRewriteOfTheSameSizeIsNoticed) {
     struct timespec times[2] = {{0, UTIME_OMIT}, {1, 0}};  // make sure mtime differs
     rewrite_in_place(list, "kitty:02\n");
