@@ -66,27 +66,30 @@ void PolicyStore::take(Entry& entry, FileContent fresh) {
 
 // A file's content at start-up: from disk, or - at a restart, when it is bad
 // now - the version in force before the restart, which its CRLs also may not
-// roll back from.
+// roll back from. The version before is parsed only when it is needed: the
+// file is bad, or its bytes differ.
 template <typename Entry, typename Parse, typename Merge>
 void PolicyStore::start(Entry& entry, const Bundle* before, const LogSink& log, const char* what, Parse parse,
                         Merge merge) {
     const std::string& path = entry.source.path;
     const PolicyFile* previous_file = before ? before->find(path) : nullptr;
-    std::optional<decltype(parse(std::string(), path))> previous;
-    if (previous_file) {
+    // The version before, or nothing when the configuration changed since
+    // (another issuer set: the old version no longer applies).
+    const auto previous = [&]() -> std::optional<decltype(parse(std::string(), path))> {
         try {
-            previous = parse(previous_file->bytes, path);
+            return parse(previous_file->bytes, path);
         } catch (const PolicyError&) {
-            // The configuration changed (another issuer set): the old version no longer applies.
+            return std::nullopt;
         }
-    }
+    };
     FileContent fresh;
     try {
         fresh = read_policy_file(path, what);
         entry.content = parse(fresh.bytes, path);
     } catch (const PolicyError& err) {
-        if (!previous) throw PolicyError(label(entry.source) + ": " + err.what());
-        entry.content = std::move(*previous);
+        auto kept = previous_file ? previous() : std::nullopt;
+        if (!kept) throw PolicyError(label(entry.source) + ": " + err.what());
+        entry.content = std::move(*kept);
         entry.version = *previous_file;
         entry.seen = FileStamp::of(path);  // tried again when it changes
         if (log) {
@@ -95,13 +98,15 @@ void PolicyStore::start(Entry& entry, const Bundle* before, const LogSink& log, 
         }
         return;
     }
-    if (previous) {
-        auto merged = merge(*previous, std::move(entry.content));
-        for (const auto& problem : merged.problems) {
-            if (log) log(LogLevel::Error, label(entry.source) + ": " + path + ": " + problem);
+    if (previous_file && previous_file->digest != sha256_of(fresh.bytes)) {
+        if (auto kept = previous()) {
+            auto merged = merge(*kept, std::move(entry.content));
+            for (const auto& problem : merged.problems) {
+                if (log) log(LogLevel::Error, label(entry.source) + ": " + path + ": " + problem);
+            }
+            entry.content = std::move(merged.content);
+            if (merged.bytes) fresh.bytes = std::move(*merged.bytes);
         }
-        entry.content = std::move(merged.content);
-        if (merged.bytes) fresh.bytes = std::move(*merged.bytes);
     }
     take(entry, std::move(fresh));
 }
