@@ -25,8 +25,7 @@ apr_status_t forget_registry(void* registry) {
 // Start-up problems that do not stop the server, for the error log.
 LogSink startup_log(server_rec* s) {
     return [s](LogLevel level, const std::string& text) {
-        const int ap_level = level == LogLevel::Error ? APLOG_ERR : level == LogLevel::Warning ? APLOG_WARNING : APLOG_INFO;
-        ap_log_error(APLOG_MARK, ap_level, 0, s, "CSG0204: %s", text.c_str());
+        ap_log_error(APLOG_MARK, ap_level(level), 0, s, "CSG0204: %s", text.c_str());
     };
 }
 

@@ -28,6 +28,16 @@ namespace cscguard::glue {
 // A directive's place in the configuration, for error messages.
 std::string where(const cmd_parms* cmd);
 
+// The error log's level for a policy store's log line.
+inline int ap_level(LogLevel level) {
+    switch (level) {
+        case LogLevel::Error: return APLOG_ERR;
+        case LogLevel::Warning: return APLOG_WARNING;
+        case LogLevel::Info: break;
+    }
+    return APLOG_INFO;
+}
+
 struct IssuerDecl {
     std::shared_ptr<const Issuer> issuer;
     std::string where;

@@ -1,7 +1,6 @@
 // configtest's warning about negated cscguard rules that let people in
 // (policy/negation.h): turns httpd's configuration tree into the shape of
 // each section's Require lines and reports what policy/ finds.
-#include <cstring>
 #include <strings.h>
 
 #include "module.h"

@@ -35,12 +35,10 @@ struct WatcherProcess {
     server_rec* server;
 };
 
+// CSG0201 for what was refused, CSG0202 for what was reloaded.
 void log_line(server_rec* s, LogLevel level, const std::string& text) {
-    switch (level) {
-        case LogLevel::Error: ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "CSG0201: %s", text.c_str()); break;
-        case LogLevel::Warning: ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CSG0201: %s", text.c_str()); break;
-        case LogLevel::Info: ap_log_error(APLOG_MARK, APLOG_INFO, 0, s, "CSG0202: %s", text.c_str()); break;
-    }
+    ap_log_error(APLOG_MARK, ap_level(level), 0, s, "%s: %s", level == LogLevel::Info ? "CSG0202" : "CSG0201",
+                 text.c_str());
 }
 
 // httpd's parent handles these signals for itself; here they keep their
