@@ -50,6 +50,13 @@ subjectAltName = $ENV::PKI_SAN
 CNF
 }
 
+_pki_hex() {  # 0x1d1d -> 1D1D, as openssl's index.txt spells a serial (an even number of digits)
+  local hex
+  hex=$(printf '%s' "${1#0x}" | tr 'a-f' 'A-F')
+  if [ $(( ${#hex} % 2 )) -eq 1 ]; then hex="0$hex"; fi
+  printf '%s' "$hex"
+}
+
 _pki_key() {
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$PKI_DIR/$1.key" 2>/dev/null
   chmod 0644 "$PKI_DIR/$1.key"  # test fixtures: readable by httpd's unprivileged children
@@ -108,8 +115,7 @@ pki_crl() {
   expiry=$(date -u -d '+1 year' +%y%m%d%H%M%SZ)
   revoked=$(date -u -d '-30 minutes' +%y%m%d%H%M%SZ)
   for serial in "$@"; do
-    hex=$(printf '%s' "${serial#0x}" | tr 'a-f' 'A-F')
-    [ $(( ${#hex} % 2 )) -eq 1 ] && hex="0$hex"
+    hex=$(_pki_hex "$serial")
     printf 'R\t%s\t%s,keyCompromise\t%s\tunknown\t/CN=revoked-%s\n' "$expiry" "$revoked" "$hex" "$hex" >>"$db/index.txt"
   done
   cat >"$db/ca.cnf" <<CNF
@@ -136,8 +142,7 @@ CNF
 pki_client_until() {
   local outdir=$1 name=$2 ca=$3 subject=$4 serial=$5 seconds=$6
   local db="$outdir/$name.db" hex
-  hex=$(printf '%s' "${serial#0x}" | tr 'a-f' 'A-F')
-  [ $(( ${#hex} % 2 )) -eq 1 ] && hex="0$hex"
+  hex=$(_pki_hex "$serial")
   rm -rf "$db"; mkdir -p "$db"; : >"$db/index.txt"; echo "$hex" >"$db/serial"
   openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$outdir/$name.key" 2>/dev/null
   chmod 0644 "$outdir/$name.key"
