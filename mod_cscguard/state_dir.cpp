@@ -98,11 +98,15 @@ void publish_bundle(const std::string& state_dir, std::uint64_t generation, cons
         if (fchmod(fd, 0640) != 0) throw PolicyError(tmp + ": cannot chmod: " + std::strerror(errno));
         share_with_children(fd);
         write_bundle(fd, tmp, generation, configuration, files);
-        if (close(fd) != 0) throw PolicyError(tmp + ": cannot write: " + std::strerror(errno));
     } catch (...) {
         close(fd);
         unlink(tmp.c_str());
         throw;
+    }
+    if (close(fd) != 0) {  // /run is a RAM disk: nothing to fsync, but a failed close is a failed write
+        const int why = errno;
+        unlink(tmp.c_str());
+        throw PolicyError(tmp + ": cannot write: " + std::strerror(why));
     }
     if (rename(tmp.c_str(), bundle_path(state_dir).c_str()) != 0) {
         const int why = errno;

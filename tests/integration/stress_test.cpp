@@ -70,8 +70,10 @@ TEST_P(Stress, NothingFailsAndNothingIsDecidedWrongly) {
                 report(cert + ": status " + std::to_string(r.status) + " " + r.error);
                 continue;
             }
-            // Judged only when the last good change is older than the reload interval plus slack.
-            const bool settled = started - Clock::time_point(Clock::duration(mark)) > 2500ms;
+            // Judged only when the last good change is older than the reload
+            // interval plus slack - generous, for the ASan build on a loaded
+            // machine (a 2.5 s slack saw changes still in flight there).
+            const bool settled = started - Clock::time_point(Clock::duration(mark)) > 4s;
             if (!settled || unsettled_since != mark) continue;
             ++judged;
             if (r.status != expected(path, cert, b)) {
@@ -119,7 +121,7 @@ TEST_P(Stress, NothingFailsAndNothingIsDecidedWrongly) {
     int moves = 0, restarts = 0;
     for (int round = 0; round < 6; ++round) {
         write_state(round % 2 == 1);
-        std::this_thread::sleep_for(3s);  // children take the change; settled requests are judged
+        std::this_thread::sleep_for(5s);  // children take the change; settled requests are judged
         for (std::size_t i = 0; i < bad_moves.size(); ++i) {
             const auto& move = bad_moves[(i + static_cast<std::size_t>(round)) % bad_moves.size()];
             move();
