@@ -104,13 +104,15 @@ pki_forged() {
 # pki_crl CA OUT HOURS [SERIAL...]
 #   A CRL of CA revoking the hex SERIALs (0x...), written to OUT (PEM), with
 #   lastUpdate an hour ago and nextUpdate HOURS from now (negative: stale).
-#   Successive CRLs written to the same OUT count their crlNumber up, as a
-#   real CA's do (the module refuses a CRL that is not newer).
+#   Each CRL's crlNumber is the time it was made in nanoseconds, so that
+#   successive CRLs count up as a real CA's do, whatever file they are
+#   written to first (the module refuses a CRL that is not newer, and two
+#   made in the same second differ in nothing else it could order them by).
 pki_crl() {
   local ca=$1 out=$2 hours=$3; shift 3
-  local db="$out.db" number=01
-  [ -f "$db/crlnumber" ] && number=$(cat "$db/crlnumber")
-  rm -rf "$db"; mkdir -p "$db"; : >"$db/index.txt"; echo "$number" >"$db/crlnumber"
+  local db="$out.db"
+  rm -rf "$db"; mkdir -p "$db"; : >"$db/index.txt"
+  printf '%016X\n' "$(date +%s%N)" >"$db/crlnumber"
   local expiry revoked serial hex
   expiry=$(date -u -d '+1 year' +%y%m%d%H%M%SZ)
   revoked=$(date -u -d '-30 minutes' +%y%m%d%H%M%SZ)

@@ -92,7 +92,7 @@ TEST_F(ToolEndToEnd, PublishedFilesAreEnforcedAndARevocationTakesEffectLive) {
         status = fetch(as(eager, "/mail", port)).status;  // the CRL denies on every rule
         if (status != 403) std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    EXPECT_EQ(status, 403) << "revocation not in force 10 s after publish";
+    EXPECT_EQ(status, 403) << "revocation not in force 10 s after publish\n" << server.error_log();
     EXPECT_EQ(fetch(as(eager, "/all", port)).status, 403);
     EXPECT_EQ(fetch(as(lazy, "/all", port)).status, 200);
     EXPECT_EQ(read_file(server.dir() + "/httpd.pid"), pid) << "no restart";
