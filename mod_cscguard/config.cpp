@@ -157,14 +157,16 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
     std::vector<std::shared_ptr<const Issuer>> issuers;
     for (const auto& decl : reg.issuers) issuers.push_back(decl.issuer);
     // At a restart a file that is bad now keeps the version in force before
-    // it (the last bundle): only a first start, configtest and `httpd -k ...`
+    // it (the last snapshot): only a first start, configtest and `httpd -k ...`
     // refuse a bad file. httpd reads its configuration twice at a start
     // (generations 0 and 1); every restart counts one more.
-    std::optional<Bundle> before;
+    std::optional<Snapshot> before;
     if (ap_state_query(AP_SQ_RUN_MODE) == AP_SQ_RM_NORMAL && ap_state_query(AP_SQ_CONFIG_GEN) >= 2) {
         std::string why;
+        std::vector<std::string> names;
+        for (const auto& issuer : issuers) names.push_back(issuer->name());
         try {
-            before = read_bundle(prepare_state_dir(s->process->pconf), geteuid(), &why);
+            before = read_snapshot(prepare_state_dir(s->process->pconf), geteuid(), names, &why);
         } catch (const PolicyError& err) {
             why = err.what();
         }
@@ -237,9 +239,12 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
         reg.state_dir = prepare_state_dir(pconf);
         reg.state_owner = geteuid();
         clean_state_dir(reg.state_dir);
-        const BundleHead previous = peek_bundle(reg.state_dir, reg.state_owner);
+        const SnapshotHead previous = peek_snapshot(reg.state_dir, reg.state_owner);
         reg.generation = next_generation(previous.generation.value_or(0));  // later than any before a restart
-        publish_bundle(reg.state_dir, reg.generation, reg.configuration, reg.store->versions());
+        // The parent, and every child it forks, serves from the snapshot's
+        // pages from now on: the tables compiled at start-up are let go.
+        reg.store->adopt(publish_snapshot(reg.state_dir, reg.generation, reg.configuration, reg.store->files(),
+                                          reg.store->issuer_names()));
         published = true;
     } catch (const std::exception& err) {
         reg.state_dir.clear();
@@ -248,10 +253,8 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
                      "to the policy in force before it",
                      err.what());
     }
+    trim_heap();  // the start-up parse's memory, before children are forked
     if (published && reg.reload_interval > 0 && reg.store->watches_files()) start_watcher(pconf, s);
-    // The watcher has the files' bytes now (a new one takes them from a
-    // bundle); the parent and the children it forks need none.
-    reg.store->forget_bytes();
     return OK;
 }
 

@@ -1,10 +1,11 @@
-// Children take the policy from the watcher's bundles; they never read a
-// policy file themselves, so no child holds a version the others have moved
-// past. One thread per child reads the bundle's generation four times a
-// second (24 bytes) and adopts a newer bundle of this configuration whole -
-// parsing only the files that changed. A child forked at any time takes the
-// newest bundle before its first request. Works the same under event,
-// worker and prefork.
+// Children take the policy from the watcher's snapshots; they never read or
+// parse a policy file themselves, so no child holds a version the others have
+// moved past, and a change costs each child only a mapping and a checksum.
+// One thread per child reads the snapshot's generation four times a second
+// (24 bytes) and maps a newer snapshot of this configuration whole. The old
+// mapping goes when the last request using it ends. A child forked at any
+// time takes the newest snapshot before its first request. Works the same
+// under event, worker and prefork.
 //
 // A child must be able to exit whatever the thread is doing: stopping waits
 // a bounded time, then leaves the thread behind, so the state it uses is
@@ -47,39 +48,35 @@ void complain(Shared& shared, const std::string& text) {
     ap_log_error(APLOG_MARK, APLOG_ERR, 0, shared.server, "CSG0201: %s; the policy in force stays", text.c_str());
 }
 
-void take_newer_bundle(Shared& shared) {
+void take_newer_snapshot(Shared& shared) {
     Registry& reg = shared.reg;
-    const BundleHead head = peek_bundle(reg.state_dir, reg.state_owner);
+    const SnapshotHead head = peek_snapshot(reg.state_dir, reg.state_owner);
     if (!head.generation) {
-        // Only the watcher and the parent write there: anything but a bundle is news.
+        // Only the watcher and the parent write there: anything but a snapshot is news.
         if (!head.missing) complain(shared, head.error);
         return;
     }
     if (*head.generation <= reg.generation) return;
     std::string why;
-    std::optional<Bundle> bundle = read_bundle(reg.state_dir, reg.state_owner, &why);
-    if (!bundle) {
+    std::optional<Snapshot> snapshot = read_snapshot(reg.state_dir, reg.state_owner, reg.store->issuer_names(), &why);
+    if (!snapshot) {
         complain(shared, why);
         return;
     }
-    if (bundle->configuration != reg.configuration || bundle->generation <= reg.generation) return;
-    try {
-        reg.store->adopt(*bundle);
-        reg.generation = bundle->generation;
-        shared.last_error.clear();
-        ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, shared.server, "CSG0208: took policy bundle %llu",
-                     static_cast<unsigned long long>(bundle->generation));
-    } catch (const PolicyError& err) {
-        complain(shared, std::string("policy bundle ") + std::to_string(bundle->generation) + " refused: " + err.what());
-    }
+    if (snapshot->configuration != reg.configuration || snapshot->generation <= reg.generation) return;
+    reg.store->adopt(*snapshot);
+    reg.generation = snapshot->generation;
+    shared.last_error.clear();
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, shared.server, "CSG0208: took policy snapshot %llu",
+                 static_cast<unsigned long long>(snapshot->generation));
 }
 
 // Nothing may escape the thread (std::terminate would end the child).
-void take_newer_bundle_safely(Shared& shared) {
+void take_newer_snapshot_safely(Shared& shared) {
     try {
-        take_newer_bundle(shared);
+        take_newer_snapshot(shared);
     } catch (const std::exception& err) {
-        complain(shared, std::string("cannot take the newest policy bundle: ") + err.what());
+        complain(shared, std::string("cannot take the newest policy snapshot: ") + err.what());
     }
 }
 
@@ -87,7 +84,7 @@ void run(const std::shared_ptr<Shared>& shared) {
     std::unique_lock<std::mutex> lock(shared->mutex);
     while (!shared->wake.wait_for(lock, kPollEvery, [&] { return shared->stopping; })) {
         lock.unlock();
-        take_newer_bundle_safely(*shared);
+        take_newer_snapshot_safely(*shared);
         lock.lock();
     }
     shared->finished = true;
@@ -98,12 +95,12 @@ class Follower {
 public:
     Follower(Registry& reg, server_rec* s) : shared_(std::make_shared<Shared>(reg, s)) {
         // A child forked now holds the parent's policy from start-up, which may
-        // be hours old: it takes the newest bundle before its first request.
-        // Without a bundle to take (removed: the watcher puts it back within
+        // be hours old: it takes the newest snapshot before its first request.
+        // Without a snapshot to take (removed: the watcher puts it back within
         // CSCGuardReloadInterval; unreadable: logged) the start-up policy
         // serves until there is one. An exception (out of memory) reaches
         // child_init, which ends the child.
-        take_newer_bundle(*shared_);
+        take_newer_snapshot(*shared_);
         thread_ = std::thread([shared = shared_] { run(shared); });
     }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <malloc.h>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,11 +13,11 @@
 #include "http_config.h"
 #include "http_log.h"
 
-#include "bundle.h"
 #include "identity_cache.h"
 #include "policy.h"
 #include "policy_store.h"
 #include "rules.h"
+#include "snapshot.h"
 #include "user_mode.h"
 
 extern "C" {
@@ -61,8 +62,8 @@ struct Registry {
     std::unique_ptr<PolicyStore> store;  // built by check_config
     std::string configuration;           // store->configuration_id()
     std::string state_dir;               // DefaultRuntimeDir/cscguard; "" in configtest
-    unsigned state_owner = 0;            // the uid that writes bundles (the parent's)
-    std::uint64_t generation = 0;        // of the last bundle written or adopted by this process
+    unsigned state_owner = 0;            // the uid that writes snapshots (the parent's)
+    std::uint64_t generation = 0;        // of the last snapshot written or adopted by this process
     IdentityCache identities{kIdentityCacheSize};
 
     // The snapshot requests use (null before check_config).
@@ -99,33 +100,36 @@ void warn_unprotected_negations(server_rec* s);
 std::string prepare_state_dir(apr_pool_t* p);
 // Removes what writers killed before their rename left behind.
 void clean_state_dir(const std::string& state_dir);
-std::string bundle_path(const std::string& state_dir);
-// Writes a bundle of `files` into the state directory: a new file renamed
-// into place. Throws PolicyError (also for a bundle too big to be read).
-void publish_bundle(const std::string& state_dir, std::uint64_t generation, const std::string& configuration,
-                    const std::vector<const PolicyFile*>& files);
-// What a glance at the bundle's first bytes tells (four times a second).
-struct BundleHead {
+std::string snapshot_path(const std::string& state_dir);
+// Writes a snapshot of `files` into the state directory (a new file, synced,
+// renamed into place) and returns it, mapped from there: the writer then
+// serves from the same pages as the children. Throws PolicyError (also for
+// a snapshot too big to be read).
+Snapshot publish_snapshot(const std::string& state_dir, std::uint64_t generation, const std::string& configuration,
+                          const std::vector<const CompiledFile*>& files, const std::vector<std::string>& issuer_names);
+// What a glance at the snapshot's first bytes tells (four times a second).
+struct SnapshotHead {
     std::optional<std::uint64_t> generation;
     bool missing = false;
     std::string error;
 };
-BundleHead peek_bundle(const std::string& state_dir, unsigned owner);
-// The bundle in the state directory, when it belongs to `owner` (the
-// parent's uid), nobody else may write it, and it is intact; else nothing
-// (`why` tells which).
-std::optional<Bundle> read_bundle(const std::string& state_dir, unsigned owner, std::string* why = nullptr);
-// A generation for a new bundle: later than `last`, and than any a restart
+SnapshotHead peek_snapshot(const std::string& state_dir, unsigned owner);
+// The snapshot in the state directory, mapped, when it belongs to `owner`
+// (the parent's uid), nobody else may write it, and it is intact (opened
+// against `issuer_names`); else nothing (`why` tells which).
+std::optional<Snapshot> read_snapshot(const std::string& state_dir, unsigned owner,
+                                      const std::vector<std::string>& issuer_names, std::string* why = nullptr);
+// A generation for a new snapshot: later than `last`, and than any a restart
 // before could have written (nanoseconds of the clock).
 std::uint64_t next_generation(std::uint64_t last);
 
 // After the configuration is loaded (not in configtest, nor in httpd's first
-// read of it): writes the bundle of what the parent loaded and starts the
+// read of it): writes the snapshot of what the parent loaded and starts the
 // watcher, the one process that re-reads policy files while httpd serves.
 int post_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 void start_watcher(apr_pool_t* pconf, server_rec* s);
 
-// Starts the thread that takes new bundles in this child process (after it
+// Starts the thread that takes new snapshots in this child process (after it
 // took the newest one: a child never serves an older version than another).
 void start_follower(apr_pool_t* pchild, server_rec* s);
 
@@ -137,6 +141,11 @@ void register_providers(apr_pool_t* p);
 // connections and HTTP/2 streams (again after a renegotiation changes the
 // certificate). Throws PolicyError when mod_ssl's certificate cannot be decoded.
 const Identity& request_identity(request_rec* r, const Policy& policy, const char* pem);
+
+// Gives the heap's free pages back to the system after the tables compiled
+// from a million entries went to a snapshot: the parent would otherwise pass
+// them on to every child it forks, and the watcher would keep them.
+inline void trim_heap() { malloc_trim(0); }
 
 // Runs `delete` on a C++ object when its pool goes away.
 template <typename T>

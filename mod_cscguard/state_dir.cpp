@@ -1,10 +1,10 @@
 // The module's state directory: DefaultRuntimeDir/cscguard (/run/apache2 on
 // Debian), where the parent and the watcher - httpd's user before it drops
-// privileges, root in the usual case - publish policy bundles that the
+// privileges, root in the usual case - publish policy snapshots that the
 // children (httpd's User) read. Nobody else may write there, nor replace the
-// directory: a bundle is a policy every child takes. So the runtime
+// directory: a snapshot is a policy every child takes. So the runtime
 // directory must belong to root (or that user) and be writable by nobody
-// else (or sticky), ours is 0750 and theirs, and children take a bundle only
+// else (or sticky), ours is 0750 and theirs, and children take a snapshot only
 // when it belongs to that user and nobody else may write it.
 #include <cerrno>
 #include <cstring>
@@ -12,6 +12,7 @@
 
 #include <dirent.h>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -24,7 +25,7 @@
 namespace cscguard::glue {
 namespace {
 
-constexpr char kTempPrefix[] = ".policy.bundle.";
+constexpr char kTempPrefix[] = ".policy.snapshot.";
 
 // The children's group may read what the parent writes; when the parent does
 // not run as root there is nobody else to share with.
@@ -37,6 +38,31 @@ bool safe_owner(const struct stat& st) { return st.st_uid == 0 || st.st_uid == g
 // Writable by nobody but its owner, or sticky (like /tmp: nobody may rename
 // another's entries).
 bool safe_mode(const struct stat& st) { return !(st.st_mode & 022) || (st.st_mode & S_ISVTX); }
+
+std::string not_ours(const std::string& path, unsigned owner) {
+    return path + ": the policy snapshot is not a file of uid " + std::to_string(owner) +
+           " that nobody else may write: refused";
+}
+
+// The whole file, mapped read-only: every process that maps it shares the
+// same pages of the page cache. Unmapped when the last table using it goes.
+std::shared_ptr<const void> map_whole(int fd, std::size_t size, const std::string& path) {
+    void* at = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
+    if (at == MAP_FAILED) throw PolicyError(path + ": cannot map the policy snapshot: " + std::strerror(errno));
+    return std::shared_ptr<const void>(at, [size](const void* p) { munmap(const_cast<void*>(p), size); });
+}
+
+// Opens and checks the snapshot in `fd` (owner and mode checked by the caller).
+Snapshot open_mapped(int fd, const std::string& path, const std::vector<std::string>& issuer_names) {
+    struct stat st {};
+    if (fstat(fd, &st) != 0) throw PolicyError(path + ": cannot stat: " + std::strerror(errno));
+    if (!S_ISREG(st.st_mode)) throw PolicyError(path + ": not a regular file");
+    const auto size = static_cast<std::uint64_t>(st.st_size);
+    if (size == 0 || size > kMaxSnapshotBytes) throw PolicyError(path + ": not a policy snapshot: its size is out of range");
+    std::shared_ptr<const void> mapping = map_whole(fd, static_cast<std::size_t>(size), path);
+    const std::string_view bytes(static_cast<const char*>(mapping.get()), static_cast<std::size_t>(size));
+    return open_snapshot(bytes, std::move(mapping), path, issuer_names);
+}
 
 std::string parent_of(const std::string& path) {
     const std::size_t slash = path.rfind('/');
@@ -82,73 +108,82 @@ void clean_state_dir(const std::string& state_dir) {
     closedir(dir);
 }
 
-std::string bundle_path(const std::string& state_dir) { return state_dir + "/policy.bundle"; }
+std::string snapshot_path(const std::string& state_dir) { return state_dir + "/policy.snapshot"; }
 
-void publish_bundle(const std::string& state_dir, std::uint64_t generation, const std::string& configuration,
-                    const std::vector<const PolicyFile*>& files) {
-    const std::uint64_t size = encoded_size(generation, configuration, files);
-    if (size > kMaxBundleBytes) {
+Snapshot publish_snapshot(const std::string& state_dir, std::uint64_t generation, const std::string& configuration,
+                          const std::vector<const CompiledFile*>& files, const std::vector<std::string>& issuer_names) {
+    const std::uint64_t size = snapshot_size(configuration, files);
+    if (size > kMaxSnapshotBytes) {
         throw PolicyError("the policy takes " + std::to_string(size >> 20) + " MiB, more than the " +
-                          std::to_string(kMaxBundleBytes >> 20) + " MiB a bundle may hold");
+                          std::to_string(kMaxSnapshotBytes >> 20) + " MiB a snapshot may hold");
     }
     std::string tmp = state_dir + "/" + kTempPrefix + "XXXXXX";
     const int fd = mkstemp(tmp.data());
     if (fd < 0) throw PolicyError(tmp + ": cannot create: " + std::strerror(errno));
+    Snapshot written;
     try {
         if (fchmod(fd, 0640) != 0) throw PolicyError(tmp + ": cannot chmod: " + std::strerror(errno));
         share_with_children(fd);
-        write_bundle(fd, tmp, generation, configuration, files);
+        write_snapshot(fd, tmp, generation, configuration, files);
+        // On disk before it is in place (DefaultRuntimeDir need not be a RAM disk).
+        if (fsync(fd) != 0) throw PolicyError(tmp + ": cannot write: " + std::strerror(errno));
+        // What the children will read, read back: the writer serves from the
+        // same pages, and a bad write is caught here, before the rename.
+        written = open_mapped(fd, tmp, issuer_names);
     } catch (...) {
         close(fd);
         unlink(tmp.c_str());
         throw;
     }
-    if (close(fd) != 0) {  // /run is a RAM disk: nothing to fsync, but a failed close is a failed write
+    if (close(fd) != 0) {
         const int why = errno;
         unlink(tmp.c_str());
         throw PolicyError(tmp + ": cannot write: " + std::strerror(why));
     }
-    if (rename(tmp.c_str(), bundle_path(state_dir).c_str()) != 0) {
+    if (rename(tmp.c_str(), snapshot_path(state_dir).c_str()) != 0) {
         const int why = errno;
         unlink(tmp.c_str());
-        throw PolicyError(bundle_path(state_dir) + ": cannot rename into place: " + std::strerror(why));
+        throw PolicyError(snapshot_path(state_dir) + ": cannot rename into place: " + std::strerror(why));
     }
+    return written;
 }
 
-BundleHead peek_bundle(const std::string& state_dir, unsigned owner) {
-    BundleHead head;
-    const std::string path = bundle_path(state_dir);
+SnapshotHead peek_snapshot(const std::string& state_dir, unsigned owner) {
+    SnapshotHead head;
+    const std::string path = snapshot_path(state_dir);
     const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0) {
         head.missing = errno == ENOENT;
-        head.error = path + ": cannot read the policy bundle: " + std::strerror(errno);
+        head.error = path + ": cannot read the policy snapshot: " + std::strerror(errno);
         return head;
     }
     struct stat st {};
-    char bytes[kBundleHeadBytes];
+    char bytes[kSnapshotHeadBytes];
     ssize_t n = -1;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner || (st.st_mode & 022)) {
-        head.error = path + ": the policy bundle is not a file of uid " + std::to_string(owner) +
-                     " that nobody else may write: refused";
+        head.error = not_ours(path, owner);
     } else {
         n = pread(fd, bytes, sizeof bytes, 0);
         head.generation = peek_generation(std::string_view(bytes, n > 0 ? static_cast<std::size_t>(n) : 0));
-        if (!head.generation) head.error = path + ": not a policy bundle";
+        if (!head.generation) head.error = path + ": not a policy snapshot";
     }
     close(fd);
     return head;
 }
 
-std::optional<Bundle> read_bundle(const std::string& state_dir, unsigned owner, std::string* why) {
-    const std::string path = bundle_path(state_dir);
+std::optional<Snapshot> read_snapshot(const std::string& state_dir, unsigned owner,
+                                      const std::vector<std::string>& issuer_names, std::string* why) {
+    const std::string path = snapshot_path(state_dir);
+    const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     try {
-        const FileContent content = read_policy_file(path, "policy bundle", kMaxBundleBytes);
-        if (content.owner != owner || (content.mode & 022)) {
-            throw PolicyError(path + ": the policy bundle is not a file of uid " + std::to_string(owner) +
-                              " that nobody else may write: refused");
-        }
-        return decode_bundle(content.bytes, path);
+        if (fd < 0) throw PolicyError(path + ": cannot read the policy snapshot: " + std::strerror(errno));
+        struct stat st {};
+        if (fstat(fd, &st) != 0 || st.st_uid != owner || (st.st_mode & 022)) throw PolicyError(not_ours(path, owner));
+        Snapshot snapshot = open_mapped(fd, path, issuer_names);
+        close(fd);
+        return snapshot;
     } catch (const PolicyError& err) {
+        if (fd >= 0) close(fd);
         if (why) *why = err.what();
         return std::nullopt;
     }

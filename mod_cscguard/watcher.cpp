@@ -4,9 +4,12 @@
 // keeps the parent's privileges: the files are the parent's to read and the
 // state directory is the parent's to write. Every CSCGuardReloadInterval it
 // refreshes the policy store and, when a change was accepted, publishes a
-// bundle that every child takes - until that succeeds, every round; a bundle
-// removed or replaced is published again. The parent starts a new watcher if
-// it dies; a new one first takes the newest bundle (the parent's own policy is
+// compiled snapshot that every child maps - until that succeeds, every round;
+// a snapshot removed or replaced is published again. It is the one process
+// that parses a changed file, however many children there are, and it keeps
+// no copy of its own: after publishing, it serves its tables from the
+// snapshot's pages like everybody else. The parent starts a new watcher if it
+// dies; a new one first takes the newest snapshot (the parent's own policy is
 // the one from start-up) and publishes nothing before it has. It is stopped, and reaped, at a restart or shutdown.
 #include <algorithm>
 #include <cerrno>
@@ -73,26 +76,24 @@ private:
     std::string last_;
 };
 
-// A watcher started after another one died takes the newest bundle first:
+// A watcher started after another one died takes the newest snapshot first:
 // the parent's policy is the one from start-up, and republishing it, or
 // judging CRLs against it, would roll back what the children enforce.
 bool catch_up(Registry& reg, OnceLog& once) {
     std::string why;
-    std::optional<Bundle> latest = read_bundle(reg.state_dir, reg.state_owner, &why);
+    std::optional<Snapshot> latest = read_snapshot(reg.state_dir, reg.state_owner, reg.store->issuer_names(), &why);
     if (!latest) {
-        once.error("CSG0207: the new policy watcher cannot read the newest bundle, and publishes nothing until it "
+        once.error("CSG0207: the new policy watcher cannot read the newest snapshot, and publishes nothing until it "
                    "can: " + why);
         return false;
     }
     if (latest->configuration != reg.configuration) {
-        // Not this server's bundle (another httpd with the same
-        // DefaultRuntimeDir?): nothing to go on from, and the files' contents
-        // are not in this process either.
-        once.error("CSG0207: the new policy watcher found a bundle of another configuration in " + reg.state_dir +
+        // Not this server's snapshot (another httpd with the same
+        // DefaultRuntimeDir?): nothing to go on from.
+        once.error("CSG0207: the new policy watcher found a snapshot of another configuration in " + reg.state_dir +
                    " (does another httpd use the same DefaultRuntimeDir?), and publishes nothing until a restart");
         return false;
     }
-    reg.store->keep_bytes();
     reg.store->adopt(*latest);
     reg.generation = std::max(reg.generation, latest->generation);
     return true;
@@ -110,25 +111,28 @@ bool catch_up(Registry& reg, OnceLog& once) {
     const auto log = [s](LogLevel level, const std::string& text) { log_line(s, level, text); };
     OnceLog once(s);
     bool unpublished = false;  // a change accepted, not yet handed on
-    std::uint64_t above = 0;    // a generation the next bundle must pass (one put in place by someone else)
+    std::uint64_t above = 0;    // a generation the next snapshot must pass (one put in place by someone else)
     for (;; sleep_seconds(reg.reload_interval)) {
         if (getppid() != parent) _exit(0);
         try {
             if (!caught_up && !(caught_up = catch_up(reg, once))) continue;
             if (reg.store->refresh(log)) unpublished = true;
             if (!unpublished) {
-                // Not the bundle published last (removed by a cleaner of /run,
+                // Not the snapshot published last (removed by a cleaner of /run,
                 // replaced): children forked from now on would serve the
                 // parent's start-up policy, or another one.
-                const BundleHead head = peek_bundle(reg.state_dir, reg.state_owner);
+                const SnapshotHead head = peek_snapshot(reg.state_dir, reg.state_owner);
                 if (head.generation == reg.generation) continue;
-                once.error("CSG0206: the policy bundle in " + reg.state_dir +
+                once.error("CSG0206: the policy snapshot in " + reg.state_dir +
                            " was removed or replaced; publishing it again");
                 above = head.generation.value_or(0);
             }
             unpublished = true;
             const std::uint64_t generation = next_generation(std::max(reg.generation, above));
-            publish_bundle(reg.state_dir, generation, reg.configuration, reg.store->versions());
+            // The tables just compiled go; those of the snapshot's pages stay.
+            reg.store->adopt(publish_snapshot(reg.state_dir, generation, reg.configuration, reg.store->files(),
+                                              reg.store->issuer_names()));
+            trim_heap();
             reg.generation = generation;
             unpublished = false;
             once.clear();

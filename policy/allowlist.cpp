@@ -1,5 +1,8 @@
 #include "allowlist.h"
 
+#include <algorithm>
+#include <optional>
+
 #include "error.h"
 #include "file.h"
 
@@ -8,11 +11,38 @@ namespace {
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\r'; }
 
+// The issuer's index and the serial of one entry "[ISSUER:]SERIAL", without
+// allocating (a million lines are read on every change); anything unusual
+// goes the slow way, which also says what is wrong.
+void add_entry(SerialTableBuilder& table, std::string_view word, const std::vector<std::string>& declared) {
+    std::string_view serial = word;
+    std::optional<std::size_t> index;
+    if (const std::size_t colon = word.find(':'); colon != std::string_view::npos) {
+        const std::string_view prefix = word.substr(0, colon);
+        for (std::size_t i = 0; i < declared.size(); ++i) {
+            if (declared[i] == prefix) index = i;
+        }
+        if (index) serial = word.substr(colon + 1);
+    } else if (declared.size() == 1) {
+        index = 0;
+    }
+    SerialOctets octets;
+    if (index && SerialOctets::parse(serial, octets)) {
+        table.add(static_cast<std::uint16_t>(*index), octets);
+        return;
+    }
+    const SerialEntry entry = parse_serial_entry(word);
+    const std::string issuer = resolve_issuer(entry, declared);
+    const auto at = std::find(declared.begin(), declared.end(), issuer);
+    if (!SerialOctets::parse(entry.serial.canonical(), octets)) throw PolicyError("unreadable serial");
+    table.add(static_cast<std::uint16_t>(at - declared.begin()), octets);
+}
+
 }  // namespace
 
-SerialSet parse_allowlist(std::string_view text, const std::string& origin,
-                          const std::vector<std::string>& declared_issuers) {
-    SerialSet set;
+SerialTable parse_allowlist(std::string_view text, const std::string& origin,
+                            const std::vector<std::string>& declared_issuers) {
+    SerialTableBuilder table;
     std::size_t line_no = 0;
     std::size_t start = 0;
     while (start < text.size()) {
@@ -39,16 +69,15 @@ SerialSet parse_allowlist(std::string_view text, const std::string& origin,
 
         try {
             if (line.find('\0') != std::string_view::npos) throw PolicyError("NUL byte in line");
-            const SerialEntry entry = parse_serial_entry(line.substr(b, e - b));
-            set.insert(resolve_issuer(entry, declared_issuers), entry.serial);
+            add_entry(table, line.substr(b, e - b), declared_issuers);
         } catch (const PolicyError& err) {
             throw PolicyError(origin + ":" + std::to_string(line_no) + ": " + err.what());
         }
     }
-    return set;
+    return table.build();
 }
 
-SerialSet load_allowlist(const std::string& path, const std::vector<std::string>& declared_issuers) {
+SerialTable load_allowlist(const std::string& path, const std::vector<std::string>& declared_issuers) {
     return parse_allowlist(read_policy_file(path, "allowlist").bytes, path, declared_issuers);
 }
 

@@ -15,15 +15,16 @@
 #include <vector>
 
 #include "serial_set.h"
+#include "serial_table.h"
 
 namespace cscguard {
 
 // `origin` names the file in error messages. Throws PolicyError
 // ("FILE:LINE: reason").
-SerialSet parse_allowlist(std::string_view text, const std::string& origin,
-                          const std::vector<std::string>& declared_issuers);
+SerialTable parse_allowlist(std::string_view text, const std::string& origin,
+                            const std::vector<std::string>& declared_issuers);
 
 // Reads and parses the file at `path`. Throws PolicyError.
-SerialSet load_allowlist(const std::string& path, const std::vector<std::string>& declared_issuers);
+SerialTable load_allowlist(const std::string& path, const std::vector<std::string>& declared_issuers);
 
 }  // namespace cscguard

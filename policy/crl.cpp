@@ -161,17 +161,19 @@ void check_crl_extensions(X509_CRL& crl) {
     }
 }
 
-void check_entry_extensions(const X509_REVOKED& entry, const Serial& serial) {
+void check_entry_extensions(const X509_REVOKED& entry) {
+    // Spelled only for an error: most CRLs have none, and a million entries are many.
+    const auto serial = [&entry] { return Serial::from_asn1(*X509_REVOKED_get0_serialNumber(&entry)); };
     const STACK_OF(X509_EXTENSION)* exts = X509_REVOKED_get0_extensions(&entry);
     for (int i = 0; i < sk_X509_EXTENSION_num(exts); ++i) {
         X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, i);
         const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
         if (nid == NID_certificate_issuer) {
-            throw PolicyError("is an indirect CRL (entry " + serial.canonical() + " names a certificateIssuer)");
+            throw PolicyError("is an indirect CRL (entry " + serial().canonical() + " names a certificateIssuer)");
         }
         const bool known = nid == NID_crl_reason || nid == NID_invalidity_date || nid == NID_hold_instruction_code;
         if (X509_EXTENSION_get_critical(ext) && !known) {
-            throw PolicyError("entry " + serial.canonical() + " has an unknown critical extension " + oid_of(*ext));
+            throw PolicyError("entry " + serial().canonical() + " has an unknown critical extension " + oid_of(*ext));
         }
     }
 }
@@ -203,23 +205,25 @@ RevocationList check_and_read(X509_CRL& crl, const std::string& origin,
 
     RevocationList list;
     list.issuer = issuer.name();
+    for (std::size_t i = 0; i < issuers.size(); ++i) {
+        if (issuers[i].get() == &issuer) list.issuer_index = static_cast<std::uint16_t>(i);
+    }
     list.source = origin;
     list.number = crl_number(crl);
     list.digest = sha256_hex(crl);
-    unsigned char* der = nullptr;
-    const int der_len = i2d_X509_CRL(&crl, &der);
-    if (der_len <= 0) throw PolicyError("cannot encode: " + drain_openssl_errors());
-    list.der.assign(reinterpret_cast<const char*>(der), static_cast<std::size_t>(der_len));
-    OPENSSL_free(der);
     list.this_update = asn1_to_time(*X509_CRL_get0_lastUpdate(&crl));
     list.next_update = asn1_to_time(*next);
+    SerialTableBuilder revoked;
     STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(&crl);
     for (int i = 0; i < sk_X509_REVOKED_num(entries); ++i) {
         const X509_REVOKED* entry = sk_X509_REVOKED_value(entries, i);
-        const Serial serial = Serial::from_asn1(*X509_REVOKED_get0_serialNumber(entry));
-        check_entry_extensions(*entry, serial);
-        list.revoked.insert(serial.canonical());
+        const ASN1_INTEGER* number = X509_REVOKED_get0_serialNumber(entry);
+        check_entry_extensions(*entry);
+        revoked.add(list.issuer_index, std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(number)),
+                                                        static_cast<std::size_t>(ASN1_STRING_length(number))),
+                    ASN1_STRING_type(number) == V_ASN1_NEG_INTEGER);
     }
+    list.revoked = revoked.build();
     return list;
 }
 
@@ -312,21 +316,6 @@ CrlMerge merge_crls(const CrlSet& in_force, const CrlSet& next) {
 void check_crl_succession(const CrlSet& in_force, const CrlSet& next) {
     const CrlMerge merge = merge_crls(in_force, next);
     if (!merge.problems.empty()) throw PolicyError(merge.problems.front());
-}
-
-std::string crls_to_pem(const CrlSet& lists) {
-    std::string out;
-    for (const auto& list : lists) {
-        BioPtr bio(BIO_new(BIO_s_mem()));
-        const auto* der = reinterpret_cast<const unsigned char*>(list->der.data());
-        if (!bio || !PEM_write_bio(bio.get(), PEM_STRING_X509_CRL, "", der, static_cast<long>(list->der.size()))) {
-            throw PolicyError("cannot write a CRL as PEM: " + drain_openssl_errors());
-        }
-        char* data = nullptr;
-        const long len = BIO_get_mem_data(bio.get(), &data);
-        out.append(data, static_cast<std::size_t>(len));
-    }
-    return out;
 }
 
 std::time_t asn1_to_time(const ASN1_TIME& t) {

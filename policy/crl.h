@@ -13,25 +13,25 @@
 #include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_set>
 #include <vector>
 
 #include "issuer.h"
 #include "serial.h"
+#include "serial_table.h"
 
 namespace cscguard {
 
 struct RevocationList {
-    std::string issuer;  // declared issuer name
-    std::string source;  // file it came from
-    std::string number;  // crlNumber in canonical hex ("" when the CRL has none)
-    std::string digest;  // SHA-256 of the DER: the same CRL read twice compares equal
-    std::string der;     // the CRL itself, to hand it on (crls_to_pem)
+    std::string issuer;              // declared issuer name
+    std::uint16_t issuer_index = 0;  // its place among the declared issuers
+    std::string source;              // file it came from
+    std::string number;              // crlNumber in canonical hex ("" when the CRL has none)
+    std::string digest;              // SHA-256 of the DER, hex: the same CRL read twice compares equal
     std::time_t this_update = 0;
     std::time_t next_update = 0;
-    std::unordered_set<std::string> revoked;  // canonical serials
+    SerialTable revoked;             // compiled (kept in a snapshot, never as OpenSSL objects)
 
-    bool revokes(const Serial& serial) const { return revoked.count(serial.canonical()) != 0; }
+    bool revokes(const Serial& serial) const { return revoked.contains(issuer_index, serial); }
     // "crlNumber 1A, thisUpdate 2026-11-22 10:00:00 UTC", for log lines.
     std::string version() const;
 };
@@ -62,9 +62,6 @@ CrlMerge merge_crls(const CrlSet& in_force, const CrlSet& next);
 
 // Throws PolicyError with the first problem of merge_crls(in_force, next).
 void check_crl_succession(const CrlSet& in_force, const CrlSet& next);
-
-// The CRLs as one PEM file (from their DER).
-std::string crls_to_pem(const CrlSet& lists);
 
 // Parses every CRL in `data` (PEM with one or more CRLs, or one DER CRL) and
 // checks each against `issuers`. Throws PolicyError naming `origin`, the

@@ -5,7 +5,7 @@
 namespace cscguard {
 
 Policy::Policy(std::vector<std::shared_ptr<const Issuer>> issuers,
-               std::map<std::string, std::shared_ptr<const SerialSet>> allowlists,
+               std::map<std::string, SerialTable> allowlists,
                std::vector<std::shared_ptr<const RevocationList>> crls, std::time_t crl_grace)
     : issuers_(std::move(issuers)), allowlists_(std::move(allowlists)), crls_(std::move(crls)), crl_grace_(crl_grace) {
     const std::vector<std::string> names = issuer_names();
@@ -14,6 +14,7 @@ Policy::Policy(std::vector<std::shared_ptr<const Issuer>> issuers,
             if (names[i] == names[j]) throw PolicyError("issuer '" + names[i] + "' is declared twice");
         }
     }
+    if (names.size() > 0xFFFF) throw PolicyError("more than 65535 issuers are declared");
     for (const auto& crl : crls_) {
         const RevocationList*& slot = crl_by_issuer_[crl->issuer];
         if (!slot || compare_age(*crl, *slot) > 0) slot = crl.get();
@@ -33,9 +34,9 @@ const Issuer* Policy::find_issuer(const std::string& name) const {
     return nullptr;
 }
 
-const SerialSet* Policy::find_allowlist(const std::string& name) const {
+const SerialTable* Policy::find_allowlist(const std::string& name) const {
     const auto it = allowlists_.find(name);
-    return it == allowlists_.end() ? nullptr : it->second.get();
+    return it == allowlists_.end() ? nullptr : &it->second;
 }
 
 const RevocationList* Policy::revocation(const std::string& issuer) const {
@@ -46,9 +47,10 @@ const RevocationList* Policy::revocation(const std::string& issuer) const {
 Identity Policy::identify(std::string_view pem) const {
     const X509Ptr x509 = parse_pem_certificate(pem);
     Identity identity{ClientCertificate::from_x509(*x509), {}};
-    for (const auto& issuer : issuers_) {
-        if (issuer->issued(*x509)) {
-            identity.issuer = issuer->name();
+    for (std::size_t i = 0; i < issuers_.size(); ++i) {
+        if (issuers_[i]->issued(*x509)) {
+            identity.issuer = issuers_[i]->name();
+            identity.issuer_index = static_cast<std::uint16_t>(i);
             break;
         }
     }

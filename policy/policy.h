@@ -6,6 +6,7 @@
 // read a snapshot without locks and never see half of one.
 #pragma once
 
+#include <cstdint>
 #include <ctime>
 #include <map>
 #include <memory>
@@ -16,7 +17,7 @@
 #include "certificate.h"
 #include "crl.h"
 #include "issuer.h"
-#include "serial_set.h"
+#include "serial_table.h"
 
 namespace cscguard {
 
@@ -24,19 +25,20 @@ namespace cscguard {
 // Depends only on the issuers, which do not change while httpd runs.
 struct Identity {
     ClientCertificate cert;
-    std::string issuer;  // declared issuer name; "" when none of them issued it
+    std::string issuer;              // declared issuer name; "" when none of them issued it
+    std::uint16_t issuer_index = 0;  // its place among the declared issuers (what compiled tables hold)
 };
 
 class Policy {
 public:
     Policy(std::vector<std::shared_ptr<const Issuer>> issuers,
-           std::map<std::string, std::shared_ptr<const SerialSet>> allowlists,
+           std::map<std::string, SerialTable> allowlists,
            std::vector<std::shared_ptr<const RevocationList>> crls = {}, std::time_t crl_grace = 0);
 
     const std::vector<std::shared_ptr<const Issuer>>& issuers() const { return issuers_; }
     std::vector<std::string> issuer_names() const;
     const Issuer* find_issuer(const std::string& name) const;
-    const SerialSet* find_allowlist(const std::string& name) const;
+    const SerialTable* find_allowlist(const std::string& name) const;
 
     // The CRL in force for `issuer` (the newest: see compare_age), or null when
     // no CRL of that issuer is configured.
@@ -50,7 +52,7 @@ public:
 
 private:
     std::vector<std::shared_ptr<const Issuer>> issuers_;
-    std::map<std::string, std::shared_ptr<const SerialSet>> allowlists_;
+    std::map<std::string, SerialTable> allowlists_;
     std::vector<std::shared_ptr<const RevocationList>> crls_;
     std::unordered_map<std::string, const RevocationList*> crl_by_issuer_;
     std::time_t crl_grace_;

@@ -6,282 +6,229 @@
 namespace cscguard {
 namespace {
 
-std::string label(const AllowlistSource& s) {
-    return "CSCGuardAllowlist " + s.name + (s.declared_at.empty() ? "" : " (" + s.declared_at + ")");
-}
-
-std::string label(const CrlSource& s) {
-    return "CSCGuardCRL" + (s.declared_at.empty() ? std::string() : " (" + s.declared_at + ")");
-}
-
-// What a file's new content puts in force, given what is in force.
-template <typename Content>
-struct Merged {
-    Content content;
-    bool changed = true;
-    std::vector<std::string> problems;  // what stayed in force, and why
-    std::optional<std::string> bytes;   // stands for the file's bytes when the content is not the file's
-};
-
-// Allowlists carry no version: any good new content replaces the old.
-const auto take_allowlist = [](const std::shared_ptr<const SerialSet>&, std::shared_ptr<const SerialSet> next) {
-    Merged<std::shared_ptr<const SerialSet>> out;
-    out.content = std::move(next);
-    return out;
-};
-
-// CRLs move forward issuer by issuer (merge_crls).
-const auto merge_crl_file = [](const CrlSet& in_force, const CrlSet& next) {
-    CrlMerge merge = merge_crls(in_force, next);
-    Merged<CrlSet> out;
-    out.content = std::move(merge.in_force);
-    out.changed = merge.changed;
-    out.problems = std::move(merge.problems);
-    if (!out.problems.empty()) out.bytes = crls_to_pem(out.content);
-    return out;
-};
-
-}  // namespace
-
-std::shared_ptr<const SerialSet> PolicyStore::parse_allowlist_file(const std::string& bytes,
-                                                                   const std::string& path) const {
-    return std::make_shared<const SerialSet>(parse_allowlist(bytes, path, issuer_names_));
-}
-
-CrlSet PolicyStore::parse_crl_file(const std::string& bytes, const std::string& path) const {
-    CrlSet out;
-    for (auto& list : parse_crls(bytes, path, issuers_)) out.push_back(std::make_shared<const RevocationList>(std::move(list)));
-    return out;
-}
-
-// Makes `fresh` the version in force of `entry` (its content already set).
-template <typename Entry>
-void PolicyStore::take(Entry& entry, FileContent fresh) {
-    entry.seen = fresh.stamp;
-    entry.version.path = entry.source.path;
-    entry.version.stamp = fresh.stamp;
-    entry.version.digest = sha256_of(fresh.bytes);
-    entry.version.bytes = keep_bytes_ ? std::move(fresh.bytes) : std::string();
-}
-
-// A file's content at start-up: from disk, or - at a restart, when it is bad
-// now - the version in force before the restart, which its CRLs also may not
-// roll back from. The version before is parsed only when it is needed: the
-// file is bad, or its bytes differ.
-template <typename Entry, typename Parse, typename Merge>
-void PolicyStore::start(Entry& entry, const Bundle* before, const LogSink& log, const char* what, Parse parse,
-                        Merge merge) {
-    const std::string& path = entry.source.path;
-    const PolicyFile* previous_file = before ? before->find(path) : nullptr;
-    // The version before, or nothing when the configuration changed since
-    // (another issuer set: the old version no longer applies).
-    const auto previous = [&]() -> std::optional<decltype(parse(std::string(), path))> {
-        try {
-            return parse(previous_file->bytes, path);
-        } catch (const PolicyError&) {
-            return std::nullopt;
-        }
-    };
-    FileContent fresh;
-    try {
-        fresh = read_policy_file(path, what);
-        entry.content = parse(fresh.bytes, path);
-    } catch (const PolicyError& err) {
-        auto kept = previous_file ? previous() : std::nullopt;
-        if (!kept) throw PolicyError(label(entry.source) + ": " + err.what());
-        entry.content = std::move(*kept);
-        entry.version = *previous_file;
-        entry.seen = FileStamp::of(path);  // tried again when it changes
-        if (log) {
-            log(LogLevel::Error, label(entry.source) + ": " + err.what() +
-                                     "; the version in force before the restart stays in force");
-        }
-        return;
-    }
-    if (previous_file && previous_file->digest != sha256_of(fresh.bytes)) {
-        if (auto kept = previous()) {
-            auto merged = merge(*kept, std::move(entry.content));
-            for (const auto& problem : merged.problems) {
-                if (log) log(LogLevel::Error, label(entry.source) + ": " + path + ": " + problem);
-            }
-            entry.content = std::move(merged.content);
-            if (merged.bytes) fresh.bytes = std::move(*merged.bytes);
-        }
-    }
-    take(entry, std::move(fresh));
-}
-
-// One changed file, re-read by refresh(): true when what is in force for it
-// changed. Unchanged files are left alone; a file changing while being read
-// is tried next round; a missing or bad file is logged once per change.
-template <typename Entry, typename Parse, typename Merge>
-bool PolicyStore::reload(Entry& entry, const LogSink& log, const char* what, Parse parse, Merge merge) {
-    const std::string& path = entry.source.path;
-    const FileStamp stamp = FileStamp::of(path);
-    if (stamp == entry.seen) return false;
-    if (!stamp.exists) {
-        entry.seen = stamp;
-        log(LogLevel::Error, label(entry.source) + ": " + path + " has disappeared; its last good content stays in force");
-        return false;
-    }
-    FileContent fresh;
-    std::optional<decltype(parse(std::string(), path))> next;
-    try {
-        fresh = read_policy_file(path, what);
-        if (sha256_of(fresh.bytes) == entry.version.digest) {
-            // The same bytes again (a daily `cscguard publish` rewrites every
-            // list): nothing to parse, and nothing new to hand on.
-            if (FileStamp::of(path) == fresh.stamp) entry.seen = fresh.stamp;
-            return false;
-        }
-        next = parse(fresh.bytes, path);
-    } catch (const PolicyError& err) {
-        if (FileStamp::of(path) != stamp) return false;  // changed meanwhile: judge the next version
-        entry.seen = stamp;
-        log(LogLevel::Error, label(entry.source) + ": " + err.what() + "; the last good version stays in force");
-        return false;
-    }
-    if (FileStamp::of(path) != fresh.stamp) return false;  // still being written
-    auto merged = merge(entry.content, std::move(*next));
-    entry.seen = fresh.stamp;
-    for (const auto& problem : merged.problems) log(LogLevel::Error, label(entry.source) + ": " + path + ": " + problem);
-    if (!merged.changed) return false;
-    entry.content = std::move(merged.content);
-    if (merged.bytes) fresh.bytes = std::move(*merged.bytes);
-    take(entry, std::move(fresh));
-    return true;
-}
-
-PolicyStore::PolicyStore(std::vector<std::shared_ptr<const Issuer>> issuers, std::vector<AllowlistSource> allowlists,
-                         std::vector<CrlSource> crls, std::time_t crl_grace, const Bundle* before, const LogSink& log)
-    : issuers_(std::move(issuers)), crl_grace_(crl_grace) {
-    for (const auto& issuer : issuers_) issuer_names_.push_back(issuer->name());
-    const auto parse_list = [this](const std::string& b, const std::string& p) { return parse_allowlist_file(b, p); };
-    const auto parse_crl = [this](const std::string& b, const std::string& p) { return parse_crl_file(b, p); };
-    for (auto& source : allowlists) {
-        for (const auto& seen : allowlists_) {
-            if (seen.source.name == source.name) throw PolicyError(label(source) + ": the name is declared twice");
-        }
-        WatchedAllowlist entry{std::move(source), {}, {}, nullptr};
-        start(entry, before, log, "allowlist", parse_list, take_allowlist);
-        allowlists_.push_back(std::move(entry));
-    }
-    for (auto& source : crls) {
-        WatchedCrl entry{std::move(source), {}, {}, {}};
-        start(entry, before, log, "CRL", parse_crl, merge_crl_file);
-        crls_.push_back(std::move(entry));
-    }
-    current_.store(build());
-}
-
-std::shared_ptr<const Policy> PolicyStore::build() const {
-    std::map<std::string, std::shared_ptr<const SerialSet>> sets;
-    for (const auto& a : allowlists_) sets.emplace(a.source.name, a.content);
-    CrlSet lists;
-    for (const auto& c : crls_) lists.insert(lists.end(), c.content.begin(), c.content.end());
-    return std::make_shared<const Policy>(issuers_, std::move(sets), std::move(lists), crl_grace_);
-}
-
-bool PolicyStore::refresh(const LogSink& log) {
-    const auto parse_list = [this](const std::string& b, const std::string& p) { return parse_allowlist_file(b, p); };
-    const auto parse_crl = [this](const std::string& b, const std::string& p) { return parse_crl_file(b, p); };
-    bool changed = false;
-    for (auto& a : allowlists_) {
-        if (!reload(a, log, "allowlist", parse_list, take_allowlist)) continue;
-        changed = true;
-        log(LogLevel::Info, label(a.source) + ": reloaded " + a.source.path + " (" +
-                                std::to_string(a.content->size()) + " entries)");
-    }
-    for (auto& c : crls_) {
-        if (!reload(c, log, "CRL", parse_crl, merge_crl_file)) continue;
-        changed = true;
-        std::size_t revoked = 0;
-        for (const auto& l : c.content) revoked += l->revoked.size();
-        log(LogLevel::Info, label(c.source) + ": reloaded " + c.source.path + " (" + std::to_string(revoked) +
-                                " revoked serials)");
-    }
-    if (changed) current_.store(build(), std::memory_order_release);
-    return changed;
-}
-
-std::string PolicyStore::configuration_id() const {
-    std::string text;
-    for (const auto& issuer : issuers_) {
-        unsigned char* der = nullptr;
-        const int len = i2d_X509(&issuer->certificate(), &der);
-        text += "issuer " + issuer->name() + " " + (len > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<std::size_t>(len)) : "") + "\n";
-        OPENSSL_free(der);
-    }
-    for (const auto& a : allowlists_) text += "allowlist " + a.source.name + " " + a.source.path + "\n";
-    for (const auto& c : crls_) text += "crl " + c.source.path + "\n";
+std::string to_hex(std::string_view raw) {
     static const char* hex = "0123456789abcdef";
     std::string out;
-    for (const unsigned char b : sha256_of(text)) {
+    for (const unsigned char b : raw) {
         out += hex[b >> 4];
         out += hex[b & 15];
     }
     return out;
 }
 
-std::vector<const PolicyFile*> PolicyStore::versions() const {
-    std::vector<const PolicyFile*> out;
-    for (const auto& a : allowlists_) out.push_back(&a.version);
-    for (const auto& c : crls_) out.push_back(&c.version);
+bool is_crl(const CompiledFile& file) { return file.kind == CompiledFile::Kind::Crl; }
+
+std::size_t entries_of(const CompiledFile& file) {
+    if (!is_crl(file)) return file.allowlist.size();
+    std::size_t revoked = 0;
+    for (const auto& crl : file.crls) revoked += crl->revoked.size();
+    return revoked;
+}
+
+// The digest of a CRL file's version whose content is not the file's (an
+// issuer's CRL in force kept over the file's older one). It must never pass
+// for the file: a restart, or a reload of the same bytes, would otherwise take
+// the file as already judged - and its rolled-back CRL with it.
+std::string merged_digest(const CrlSet& in_force) {
+    std::string text = "merged:";
+    for (const auto& crl : in_force) text += crl->digest;
+    return sha256_of(text);
+}
+
+}  // namespace
+
+std::string PolicyStore::label(const Watched& entry) const {
+    const std::string at = entry.declared_at.empty() ? std::string() : " (" + entry.declared_at + ")";
+    return is_crl(entry.compiled) ? "CSCGuardCRL" + at : "CSCGuardAllowlist " + entry.name + at;
+}
+
+// The file's bytes compiled: an allowlist's table, or a CRL file's CRLs, the
+// newest of each issuer.
+CompiledFile PolicyStore::compile(const Watched& entry, const FileContent& fresh) const {
+    CompiledFile out;
+    out.kind = entry.compiled.kind;
+    out.path = entry.compiled.path;
+    out.stamp = fresh.stamp;
+    out.digest = sha256_of(fresh.bytes);
+    if (!is_crl(out)) {
+        out.allowlist = parse_allowlist(fresh.bytes, out.path, issuer_names_);
+        return out;
+    }
+    CrlSet all;
+    for (auto& list : parse_crls(fresh.bytes, out.path, issuers_)) all.push_back(std::make_shared<const RevocationList>(std::move(list)));
+    out.crls = merge_crls({}, all).in_force;
     return out;
 }
 
-Bundle PolicyStore::bundle(std::uint64_t generation, std::string configuration) const {
-    Bundle out;
-    out.generation = generation;
-    out.configuration = std::move(configuration);
-    for (const auto& a : allowlists_) out.files.push_back(a.version);
-    for (const auto& c : crls_) out.files.push_back(c.version);
+// A file's content at start-up: from disk, or - at a restart, when it is bad
+// now - the version in force before the restart, which its CRLs also may not
+// roll back from.
+void PolicyStore::start(Watched& entry, const Snapshot* before, const LogSink& log) {
+    const std::string& path = entry.compiled.path;
+    const CompiledFile* previous = before ? before->find(path) : nullptr;
+    if (previous && previous->kind != entry.compiled.kind) previous = nullptr;  // once a CRL, now an allowlist
+    CompiledFile fresh;
+    try {
+        fresh = compile(entry, read_policy_file(path, is_crl(entry.compiled) ? "CRL" : "allowlist"));
+    } catch (const PolicyError& err) {
+        if (!previous) throw PolicyError(label(entry) + ": " + err.what());
+        entry.compiled = *previous;
+        entry.seen = FileStamp::of(path);  // tried again when it changes
+        if (log) {
+            log(LogLevel::Error,
+                label(entry) + ": " + err.what() + "; the version in force before the restart stays in force");
+        }
+        return;
+    }
+    if (previous && is_crl(fresh) && previous->digest != fresh.digest) {
+        CrlMerge merge = merge_crls(previous->crls, fresh.crls);
+        for (const auto& problem : merge.problems) {
+            if (log) log(LogLevel::Error, label(entry) + ": " + path + ": " + problem);
+        }
+        if (!merge.problems.empty()) fresh.digest = merged_digest(merge.in_force);
+        fresh.crls = std::move(merge.in_force);
+    }
+    entry.seen = fresh.stamp;
+    entry.compiled = std::move(fresh);
+}
+
+// One changed file, re-read by refresh(): true when what is in force for it
+// changed. Unchanged files are left alone; a file changing while being read
+// is tried next round; a missing or bad file is logged once per change.
+bool PolicyStore::reload(Watched& entry, const LogSink& log) {
+    const std::string& path = entry.compiled.path;
+    const FileStamp stamp = FileStamp::of(path);
+    if (stamp == entry.seen) return false;
+    if (!stamp.exists) {
+        entry.seen = stamp;
+        log(LogLevel::Error, label(entry) + ": " + path + " has disappeared; its last good content stays in force");
+        return false;
+    }
+    CompiledFile fresh;
+    try {
+        const FileContent content = read_policy_file(path, is_crl(entry.compiled) ? "CRL" : "allowlist");
+        if (sha256_of(content.bytes) == entry.compiled.digest) {
+            // The same bytes again (a daily `cscguard publish` rewrites every
+            // list): nothing to compile, and nothing new to hand on.
+            if (FileStamp::of(path) == content.stamp) entry.seen = content.stamp;
+            return false;
+        }
+        fresh = compile(entry, content);
+    } catch (const PolicyError& err) {
+        if (FileStamp::of(path) != stamp) return false;  // changed meanwhile: judge the next version
+        entry.seen = stamp;
+        log(LogLevel::Error, label(entry) + ": " + err.what() + "; the last good version stays in force");
+        return false;
+    }
+    if (FileStamp::of(path) != fresh.stamp) return false;  // still being written
+    entry.seen = fresh.stamp;
+    if (is_crl(fresh)) {
+        // CRLs move forward issuer by issuer (merge_crls).
+        CrlMerge merge = merge_crls(entry.compiled.crls, fresh.crls);
+        for (const auto& problem : merge.problems) log(LogLevel::Error, label(entry) + ": " + path + ": " + problem);
+        if (!merge.changed) return false;
+        if (!merge.problems.empty()) fresh.digest = merged_digest(merge.in_force);
+        fresh.crls = std::move(merge.in_force);
+    }
+    entry.compiled = std::move(fresh);
+    return true;
+}
+
+PolicyStore::PolicyStore(std::vector<std::shared_ptr<const Issuer>> issuers, std::vector<AllowlistSource> allowlists,
+                         std::vector<CrlSource> crls, std::time_t crl_grace, const Snapshot* before, const LogSink& log)
+    : issuers_(std::move(issuers)), crl_grace_(crl_grace) {
+    for (const auto& issuer : issuers_) issuer_names_.push_back(issuer->name());
+    if (issuer_names_.size() > 0xFFFF) throw PolicyError("more than 65535 issuers are declared");
+    for (auto& source : allowlists) {
+        for (const auto& seen : files_) {
+            if (seen.name == source.name) {
+                throw PolicyError("CSCGuardAllowlist " + source.name + " (" + source.declared_at +
+                                  "): the name is declared twice");
+            }
+        }
+        Watched entry{std::move(source.name), std::move(source.declared_at), {}, {}};
+        entry.compiled.kind = CompiledFile::Kind::Allowlist;
+        entry.compiled.path = std::move(source.path);
+        files_.push_back(std::move(entry));
+    }
+    for (auto& source : crls) {
+        Watched entry{"", std::move(source.declared_at), {}, {}};
+        entry.compiled.kind = CompiledFile::Kind::Crl;
+        entry.compiled.path = std::move(source.path);
+        files_.push_back(std::move(entry));
+    }
+    if (before && !same_issuers(before->configuration)) before = nullptr;  // its tables index other issuers
+    for (auto& entry : files_) start(entry, before, log);
+    current_.store(build());
+}
+
+std::shared_ptr<const Policy> PolicyStore::build() const {
+    std::map<std::string, SerialTable> lists;
+    CrlSet crls;
+    for (const auto& entry : files_) {
+        if (is_crl(entry.compiled)) crls.insert(crls.end(), entry.compiled.crls.begin(), entry.compiled.crls.end());
+        else lists.emplace(entry.name, entry.compiled.allowlist);
+    }
+    return std::make_shared<const Policy>(issuers_, std::move(lists), std::move(crls), crl_grace_);
+}
+
+bool PolicyStore::refresh(const LogSink& log) {
+    bool changed = false;
+    for (auto& entry : files_) {
+        if (!reload(entry, log)) continue;
+        changed = true;
+        log(LogLevel::Info, label(entry) + ": reloaded " + entry.compiled.path + " (" +
+                                std::to_string(entries_of(entry.compiled)) +
+                                (is_crl(entry.compiled) ? " revoked serials)" : " entries)"));
+    }
+    if (changed) current_.store(build(), std::memory_order_release);
+    return changed;
+}
+
+std::string PolicyStore::issuers_id() const {
+    std::string text;
+    for (const auto& issuer : issuers_) {
+        unsigned char* der = nullptr;
+        const int len = i2d_X509(&issuer->certificate(), &der);
+        text += "issuer " + issuer->name() + " " +
+                (len > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<std::size_t>(len)) : "") + "\n";
+        OPENSSL_free(der);
+    }
+    return to_hex(sha256_of(text));
+}
+
+std::string PolicyStore::configuration_id() const {
+    std::string text;
+    for (const auto& entry : files_) {
+        text += (is_crl(entry.compiled) ? "crl " : "allowlist " + entry.name + " ") + entry.compiled.path + "\n";
+    }
+    return issuers_id() + "-" + to_hex(sha256_of(text));
+}
+
+bool PolicyStore::same_issuers(const std::string& configuration) const {
+    const std::string mine = issuers_id();
+    return configuration.size() > mine.size() && configuration.compare(0, mine.size(), mine) == 0 &&
+           configuration[mine.size()] == '-';
+}
+
+std::vector<const CompiledFile*> PolicyStore::files() const {
+    std::vector<const CompiledFile*> out;
+    for (const auto& entry : files_) out.push_back(&entry.compiled);
     return out;
 }
 
-void PolicyStore::adopt(const Bundle& bundle) {
-    // Parse everything first: a bundle is taken whole or not at all. A
-    // version already held is not parsed again (most bundles change one file),
-    // unless its bytes are wanted and not held.
-    const auto changed = [this, &bundle](const auto& entry) -> const PolicyFile* {
-        const PolicyFile* file = bundle.find(entry.source.path);
-        if (!file) return nullptr;
-        const bool held = file->digest == entry.version.digest && (!keep_bytes_ || !entry.version.bytes.empty() ||
-                                                                   file->bytes.empty());
-        return held ? nullptr : file;
-    };
-    std::vector<std::shared_ptr<const SerialSet>> lists(allowlists_.size());
-    std::vector<CrlSet> crls(crls_.size());
-    for (std::size_t i = 0; i < allowlists_.size(); ++i) {
-        if (const PolicyFile* file = changed(allowlists_[i])) lists[i] = parse_allowlist_file(file->bytes, file->path);
-    }
-    for (std::size_t i = 0; i < crls_.size(); ++i) {
-        if (const PolicyFile* file = changed(crls_[i])) crls[i] = parse_crl_file(file->bytes, file->path);
-    }
-    const auto keep = [this](auto& entry, const PolicyFile& file) {
-        entry.seen = file.stamp;
-        entry.version.path = file.path;
-        entry.version.stamp = file.stamp;
-        entry.version.digest = file.digest;
-        entry.version.bytes = keep_bytes_ ? file.bytes : std::string();
-    };
-    for (std::size_t i = 0; i < allowlists_.size(); ++i) {
-        if (!lists[i]) continue;
-        allowlists_[i].content = std::move(lists[i]);
-        keep(allowlists_[i], *bundle.find(allowlists_[i].source.path));
-    }
-    for (std::size_t i = 0; i < crls_.size(); ++i) {
-        if (crls[i].empty()) continue;
-        crls_[i].content = std::move(crls[i]);
-        keep(crls_[i], *bundle.find(crls_[i].source.path));
+void PolicyStore::adopt(const Snapshot& snapshot) {
+    for (auto& entry : files_) {
+        const CompiledFile* file = snapshot.find(entry.compiled.path);
+        if (!file || file->kind != entry.compiled.kind) continue;
+        // Another version than the one held (a new watcher catching up): the
+        // files are judged against it from now on. The same version (the
+        // writer taking its own snapshot) keeps what was last looked at, so a
+        // bad file on disk is not judged, and logged, once more.
+        if (!(file->stamp == entry.compiled.stamp) || file->digest != entry.compiled.digest) entry.seen = file->stamp;
+        entry.compiled = *file;
     }
     current_.store(build(), std::memory_order_release);
-}
-
-void PolicyStore::forget_bytes() {
-    keep_bytes_ = false;
-    for (auto& a : allowlists_) std::string().swap(a.version.bytes);
-    for (auto& c : crls_) std::string().swap(c.version.bytes);
 }
 
 }  // namespace cscguard

@@ -12,10 +12,11 @@
 // atomic shared_ptr with a short spin lock; readers never wait on a parse).
 //
 // In httpd one process reads the files and refreshes its store: the watcher.
-// It hands what is in force to the others as a Bundle (bundle()), which they
-// take whole (adopt()). A restart builds a new store from the files, with the
-// bundle in force before it as the fallback for a file that is bad now and as
-// the reference a CRL may not roll back from.
+// It hands what is in force to the others as a compiled Snapshot (files()),
+// which they take whole (adopt()) without parsing anything. A restart builds
+// a new store from the files, with the snapshot in force before it as the
+// fallback for a file that is bad now and as the reference a CRL may not
+// roll back from.
 #pragma once
 
 #include <atomic>
@@ -28,9 +29,9 @@
 #include <string_view>
 #include <vector>
 
-#include "bundle.h"
 #include "file.h"
 #include "policy.h"
+#include "snapshot.h"
 
 namespace cscguard {
 
@@ -51,72 +52,61 @@ using LogSink = std::function<void(LogLevel, const std::string&)>;
 class PolicyStore {
 public:
     // Loads every file. A bad file throws PolicyError naming the directive,
-    // file and line - unless `before` (the bundle in force before a restart;
+    // file and line - unless `before` (the snapshot in force before a restart;
     // null at a first start) holds a good version of it, which then stays in
     // force (logged to `log` at error level), as it does when the file on disk
-    // would roll a CRL back.
+    // would roll a CRL back. `before` counts only when its issuers are this
+    // configuration's (same_issuers).
     PolicyStore(std::vector<std::shared_ptr<const Issuer>> issuers, std::vector<AllowlistSource> allowlists,
-                std::vector<CrlSource> crls, std::time_t crl_grace, const Bundle* before = nullptr,
+                std::vector<CrlSource> crls, std::time_t crl_grace, const Snapshot* before = nullptr,
                 const LogSink& log = {});
 
     std::shared_ptr<const Policy> current() const { return current_.load(std::memory_order_acquire); }
 
-    // Re-reads changed files and swaps in a new snapshot when any of them
-    // loaded. Returns true when the snapshot changed. Never throws for bad
+    // Re-reads changed files and swaps in a new policy when any of them
+    // loaded. Returns true when the policy changed. Never throws for bad
     // files: they are reported through `log`. One caller at a time.
     bool refresh(const LogSink& log);
 
-    bool watches_files() const { return !allowlists_.empty() || !crls_.empty(); }
+    bool watches_files() const { return !files_.empty(); }
 
-    // The versions in force, every file's bytes as read (empty after
-    // forget_bytes()): what a bundle is written from (write_bundle).
-    std::vector<const PolicyFile*> versions() const;
-    // The same as a Bundle (copies the bytes).
-    Bundle bundle(std::uint64_t generation, std::string configuration) const;
+    // The compiled version in force of every file: what a snapshot is written from.
+    std::vector<const CompiledFile*> files() const;
 
-    // Names this configuration (issuers' names and certificates, the files'
-    // names and paths): a bundle of another configuration is not adopted.
+    // Names this configuration: its issuers (names, certificates, order: what
+    // compiled tables refer to by index), then its files' names and paths. A
+    // snapshot of another configuration is not adopted.
     std::string configuration_id() const;
+    // Whether `configuration` (of a snapshot) has this store's issuers, so
+    // its compiled tables mean the same here.
+    bool same_issuers(const std::string& configuration) const;
+    const std::vector<std::string>& issuer_names() const { return issuer_names_; }
 
-    // Takes every file's version from `bundle` and swaps in a new snapshot:
-    // whole or not at all (PolicyError naming the file that does not load;
-    // nothing changes then). A file the bundle does not hold keeps its
-    // content; one whose version is the one held is not parsed again.
-    void adopt(const Bundle& bundle);
-
-    // A process that only adopts bundles needs no bytes: it lets them go.
-    void forget_bytes();
-    // From now on bytes are kept again (of versions adopted or read later).
-    void keep_bytes() { keep_bytes_ = true; }
+    // Takes every file's version from `snapshot` (opened against
+    // issuer_names()) and swaps in a new policy. Nothing is parsed: a
+    // snapshot is checked whole when it is opened. A file the snapshot does
+    // not hold keeps its content.
+    void adopt(const Snapshot& snapshot);
 
 private:
-    template <typename Source, typename Content>
     struct Watched {
-        Source source;
-        FileStamp seen;     // the last version looked at on disk
-        PolicyFile version;  // the version in force (its bytes while keep_bytes_)
-        Content content;
+        std::string name;         // the allowlist's name; "" for a CRL file
+        std::string declared_at;  // where the configuration names it, for errors
+        FileStamp seen;           // the last version looked at on disk
+        CompiledFile compiled;    // the version in force
     };
-    using WatchedAllowlist = Watched<AllowlistSource, std::shared_ptr<const SerialSet>>;
-    using WatchedCrl = Watched<CrlSource, CrlSet>;
 
-    template <typename Entry, typename Parse, typename Merge>
-    void start(Entry& entry, const Bundle* before, const LogSink& log, const char* what, Parse parse, Merge merge);
-    template <typename Entry, typename Parse, typename Merge>
-    bool reload(Entry& entry, const LogSink& log, const char* what, Parse parse, Merge merge);
-    template <typename Entry>
-    void take(Entry& entry, FileContent fresh);
-
-    std::shared_ptr<const SerialSet> parse_allowlist_file(const std::string& bytes, const std::string& path) const;
-    CrlSet parse_crl_file(const std::string& bytes, const std::string& path) const;
+    void start(Watched& entry, const Snapshot* before, const LogSink& log);
+    bool reload(Watched& entry, const LogSink& log);
+    CompiledFile compile(const Watched& entry, const FileContent& fresh) const;
+    std::string label(const Watched& entry) const;
+    std::string issuers_id() const;
     std::shared_ptr<const Policy> build() const;
 
     std::vector<std::shared_ptr<const Issuer>> issuers_;
     std::vector<std::string> issuer_names_;
-    std::vector<WatchedAllowlist> allowlists_;
-    std::vector<WatchedCrl> crls_;
+    std::vector<Watched> files_;  // the allowlists, then the CRL files, in the configuration's order
     std::time_t crl_grace_;
-    bool keep_bytes_ = true;
     std::atomic<std::shared_ptr<const Policy>> current_;
 };
 

@@ -126,8 +126,8 @@ std::optional<Match> Rule::match(const Identity& identity, const Policy& policy)
             return std::nullopt;
         case RuleKind::Allowlist:
             for (const std::string& name : allowlists_) {
-                const SerialSet* list = policy.find_allowlist(name);
-                if (list && list->contains(identity.issuer, cert.serial())) {
+                const SerialTable* list = policy.find_allowlist(name);
+                if (list && list->contains(identity.issuer_index, cert.serial())) {
                     return matched(name);
                 }
             }

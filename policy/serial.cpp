@@ -10,73 +10,87 @@ namespace {
 
 bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
 
-// Returns the canonical spelling or the reason the text is not a serial.
-std::optional<std::string> canonicalise(std::string_view text, std::string& why) {
-    std::string_view rest = text;
+// The digits of a serial as written, without sign, "0x" or leading zeros,
+// in uppercase: what both spellings (canonical hex, octets) are made from.
+// Nothing is allocated, so a million allowlist lines parse quickly.
+struct Digits {
+    char text[2 * kMaxSerialOctets];
+    std::size_t size = 0;
     bool negative = false;
+};
+
+// Returns false and the reason when the text is not a serial.
+bool scan(std::string_view text, Digits& out, std::string* why) {
+    const auto fail = [why](std::string reason) {
+        if (why) *why = std::move(reason);
+        return false;
+    };
+    std::string_view rest = text;
     if (!rest.empty() && rest.front() == '-') {
-        negative = true;
+        out.negative = true;
         rest.remove_prefix(1);
     }
     if (rest.size() >= 2 && rest[0] == '0' && (rest[1] == 'x' || rest[1] == 'X')) {
         rest.remove_prefix(2);
     }
-    if (rest.empty()) {
-        why = "no hexadecimal digits";
-        return std::nullopt;
-    }
+    if (rest.empty()) return fail("no hexadecimal digits");
 
     // Colons separate groups of one or two digits ("d1:d1:1c", "1:2").
     const bool grouped = rest.find(':') != std::string_view::npos;
-    std::string digits;
     std::size_t group = 0;
+    bool too_long = false;
     for (std::size_t i = 0; i < rest.size(); ++i) {
         const char c = rest[i];
         const std::size_t pos = static_cast<std::size_t>(rest.data() - text.data()) + i + 1;
         if (c == ':') {
-            if (group == 0) {
-                why = "empty group at ':' (position " + std::to_string(pos) + ")";
-                return std::nullopt;
-            }
+            if (group == 0) return fail("empty group at ':' (position " + std::to_string(pos) + ")");
             group = 0;
             continue;
         }
         if (!is_hex(c)) {
-            why = "'" + std::string(1, c) + "' at position " + std::to_string(pos) +
-                  " is not a hexadecimal digit";
-            return std::nullopt;
+            return fail("'" + std::string(1, c) + "' at position " + std::to_string(pos) + " is not a hexadecimal digit");
         }
-        if (grouped && ++group > 2) {
-            why = "groups between ':' must hold one or two hexadecimal digits";
-            return std::nullopt;
+        if (grouped && ++group > 2) return fail("groups between ':' must hold one or two hexadecimal digits");
+        if (out.size == 0 && c == '0') continue;  // a leading zero
+        if (out.size == sizeof out.text) {
+            too_long = true;  // said after the syntax is known to be right
+            continue;
         }
-        digits += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        out.text[out.size++] = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
-    if (grouped && group == 0) {
-        why = "ends with ':'";
-        return std::nullopt;
-    }
-
-    const std::size_t first = digits.find_first_not_of('0');
-    if (first == std::string::npos) return std::string("0");
-    digits.erase(0, first);
-    if ((digits.size() + 1) / 2 > kMaxSerialOctets) {
-        why = "longer than " + std::to_string(kMaxSerialOctets) + " octets";
-        return std::nullopt;
-    }
-    return negative ? "-" + digits : digits;
+    if (grouped && group == 0) return fail("ends with ':'");
+    if (too_long) return fail("longer than " + std::to_string(kMaxSerialOctets) + " octets");
+    if (out.size == 0) out.negative = false;  // "-0" is zero
+    return true;
 }
+
+std::string canonical_of(const Digits& d) {
+    if (d.size == 0) return "0";
+    return (d.negative ? "-" : "") + std::string(d.text, d.size);
+}
+
+int hex_value(char c) { return c <= '9' ? c - '0' : c - 'A' + 10; }
 
 }  // namespace
 
 std::optional<Serial> Serial::try_parse(std::string_view text, std::string* why) {
-    std::string reason;
-    auto canonical = canonicalise(text, reason);
-    if (!canonical) {
-        if (why) *why = reason;
-        return std::nullopt;
+    Digits digits;
+    if (!scan(text, digits, why)) return std::nullopt;
+    return Serial(canonical_of(digits));
+}
+
+bool SerialOctets::parse(std::string_view text, SerialOctets& out) {
+    Digits digits;
+    if (!scan(text, digits, nullptr)) return false;
+    out.negative = digits.negative;
+    out.size = (digits.size + 1) / 2;
+    std::size_t d = 0;
+    std::size_t o = 0;
+    if (digits.size % 2) out.bytes[o++] = static_cast<unsigned char>(hex_value(digits.text[d++]));
+    for (; d < digits.size; d += 2) {
+        out.bytes[o++] = static_cast<unsigned char>(hex_value(digits.text[d]) << 4 | hex_value(digits.text[d + 1]));
     }
-    return Serial(std::move(*canonical));
+    return true;
 }
 
 Serial Serial::parse(std::string_view text) {
@@ -97,12 +111,12 @@ Serial Serial::from_asn1(const ASN1_INTEGER& value) {
     if (!hex) throw PolicyError("cannot print serial number: " + drain_openssl_errors());
     std::string text(hex);
     OPENSSL_free(hex);
-    std::string why;
-    auto canonical = canonicalise(text, why);
+    Digits digits;
     // A certificate may carry a serial longer than we accept in lists; it
     // still identifies the certificate, so keep OpenSSL's digits as they are.
-    if (!canonical) return Serial(std::move(text));
-    return Serial(std::move(*canonical));
+    if (!scan(text, digits, nullptr)) return Serial(std::move(text));
+    return Serial(canonical_of(digits));
 }
+
 
 }  // namespace cscguard

@@ -15,6 +15,23 @@
 
 namespace cscguard {
 
+// RFC 5280 caps serials at 20 octets; some real CAs overshoot a little, so we
+// accept a margin and refuse anything longer as not a serial.
+inline constexpr std::size_t kMaxSerialOctets = 35;
+
+// A serial as the integer's sign and big-endian magnitude, without leading
+// zero octets (zero has none): the form compiled tables store.
+struct SerialOctets {
+    unsigned char bytes[kMaxSerialOctets];
+    std::size_t size = 0;
+    bool negative = false;
+
+    std::string_view view() const { return {reinterpret_cast<const char*>(bytes), size}; }
+    // Any spelling Serial::parse accepts; false for anything else (without
+    // allocating: Serial::parse says why).
+    static bool parse(std::string_view text, SerialOctets& out);
+};
+
 class Serial {
 public:
     // Parses any accepted spelling; throws PolicyError with the reason when
@@ -35,9 +52,5 @@ private:
     explicit Serial(std::string hex) : hex_(std::move(hex)) {}
     std::string hex_;
 };
-
-// RFC 5280 caps serials at 20 octets; some real CAs overshoot a little, so we
-// accept a margin and refuse anything longer as not a serial.
-inline constexpr std::size_t kMaxSerialOctets = 35;
 
 }  // namespace cscguard

@@ -18,6 +18,7 @@
 #include "error.h"
 #include "fuzz_check.h"
 #include "fuzz_pki.h"
+#include "allowlist.h"
 #include "issuer.h"
 #include "policy.h"
 #include "rules.h"
@@ -35,10 +36,8 @@ struct World {
 
 const World& world() {
     static const World w = [] {
-        std::map<std::string, std::shared_ptr<const SerialSet>> allowlists;
-        auto employees = std::make_shared<SerialSet>();
-        employees->insert("kitty", Serial::parse("56B00CF3A574F2A9"));
-        allowlists["employees"] = employees;
+        std::map<std::string, SerialTable> allowlists;
+        allowlists["employees"] = parse_allowlist("kitty:56B00CF3A574F2A9\n", "employees", {"kitty", "acme"});
         Policy policy({Issuer::from_pem("kitty", fuzz::kKittyCaCert), Issuer::from_pem("acme", fuzz::kAcmeCaCert)},
                       std::move(allowlists));
         Identity identity = policy.identify(fuzz::kEagerClientCert);

@@ -67,7 +67,7 @@ openssl req -x509 -new -key "$tmp/impostor.key" -subj "/O=Kitty/CN=kitty-ca" -da
 
 
 rm -rf corpus
-mkdir -p corpus/{serial,allowlist,require,duration,crl,certificate,database,bundle}
+mkdir -p corpus/{serial,allowlist,require,duration,crl,certificate,database,snapshot}
 
 # --- serial: every accepted spelling, with and without an issuer ----------
 s=corpus/serial
@@ -104,11 +104,12 @@ printf '\003employees ops' >$r/allowlist
 printf '\004kitty acme' >$r/valid
 printf '\004' >$r/valid-empty
 
-# --- bundle: the content of a bundle (configuration, then path and bytes per
-# file, at NUL bytes); the target encodes, decodes and damages it itself ----
-printf 'conf-id\0/etc/apache2/staff.list\0kitty:01 eager\n\0/etc/apache2/kitty.crl\0-----BEGIN X509 CRL-----\n' \
-  >corpus/bundle/content
-: >corpus/bundle/empty
+# --- snapshot: the content of a snapshot (configuration, then path and
+# serials per file, at NUL bytes); the target compiles, encodes, opens and
+# damages it itself -------------------------------------------------------
+printf 'conf-id\0/etc/apache2/staff.list\0D1:D1:1C 0x0A1B 01\0/etc/apache2/kitty.crl\0-5 FF 1000\n' \
+  >corpus/snapshot/content
+: >corpus/snapshot/empty
 
 # --- duration ---------------------------------------------------------------
 d=corpus/duration

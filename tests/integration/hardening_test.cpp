@@ -236,7 +236,7 @@ TEST(GracefulRestart, GarbageCrlKeepsTheLastGoodContentInsteadOfStopping) {
     expect_clean_log(site.server, {"CSG0201", "CSG0204"});
 }
 
-// A restart falls back to the last bundle (DefaultRuntimeDir/cscguard): what
+// A restart falls back to the last snapshot (DefaultRuntimeDir/cscguard): what
 // the children enforced, not what the parent read at start-up.
 TEST(GracefulRestart, FallsBackToWhatChildrenReloadedNotToTheStartupContent) {
     PolicySite site(kReload, "prefork");

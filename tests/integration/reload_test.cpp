@@ -90,7 +90,7 @@ TEST_P(LiveReload, ChildForkedAfterAChangeServesItFromItsFirstRequest) {
 }
 
 // One process re-reads the files: if it dies, the parent starts another,
-// which goes on from the newest bundle - not from the parent's start-up
+// which goes on from the newest snapshot - not from the parent's start-up
 // policy, which it would republish with the next change.
 TEST_P(LiveReload, AWatcherThatDiesIsReplaced) {
     PolicySite site(kReload, GetParam());
@@ -99,7 +99,7 @@ TEST_P(LiveReload, AWatcherThatDiesIsReplaced) {
     ASSERT_GT(first, 0) << "no cscguard-watch process";
     make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
     ASSERT_GE(site.seconds_until("/valid", "eager", 403, kDeadline), 0);
-    write_file(site.kitty_crl(), "garbage\n");  // the revocation now lives only in the bundle
+    write_file(site.kitty_crl(), "garbage\n");  // the revocation now lives only in the snapshot
     std::this_thread::sleep_for(std::chrono::milliseconds(1500));
     kill(first, SIGKILL);
     pid_t second = -1;

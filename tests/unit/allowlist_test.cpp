@@ -11,6 +11,7 @@ namespace {
 
 const std::vector<std::string> kOne{"kitty"};
 const std::vector<std::string> kTwo{"kitty", "acme"};
+constexpr std::uint16_t kKitty = 0, kAcme = 1;  // their places in kTwo (and kOne)
 
 std::string error_of(std::string_view text, const std::vector<std::string>& issuers) {
     try {
@@ -22,7 +23,7 @@ std::string error_of(std::string_view text, const std::vector<std::string>& issu
 }
 
 TEST(Allowlist, EntriesCommentsLabelsAndBlankLines) {
-    const SerialSet set = parse_allowlist(
+    const SerialTable set = parse_allowlist(
         "# partners\n"
         "\n"
         "kitty:D1:D1:1C:74:9D:9C:2D:16   eager-client laptop  # since 2026\n"
@@ -32,21 +33,21 @@ TEST(Allowlist, EntriesCommentsLabelsAndBlankLines) {
         "kitty:00:80\n",  // duplicate of the line above
         "partners.list", kTwo);
     EXPECT_EQ(set.size(), 3u);
-    EXPECT_TRUE(set.contains("kitty", Serial::parse("d1d11c749d9c2d16")));
-    EXPECT_TRUE(set.contains("acme", Serial::parse("A1B")));
-    EXPECT_TRUE(set.contains("kitty", Serial::parse("80")));
+    EXPECT_TRUE(set.contains(kKitty, Serial::parse("d1d11c749d9c2d16")));
+    EXPECT_TRUE(set.contains(kAcme, Serial::parse("A1B")));
+    EXPECT_TRUE(set.contains(kKitty, Serial::parse("80")));
 }
 
 TEST(Allowlist, EntriesAreBoundToTheirIssuer) {
-    const SerialSet set = parse_allowlist("kitty:1D1D\n", "x", kTwo);
-    EXPECT_TRUE(set.contains("kitty", Serial::parse("1D1D")));
-    EXPECT_FALSE(set.contains("acme", Serial::parse("1D1D")));
+    const SerialTable set = parse_allowlist("kitty:1D1D\n", "x", kTwo);
+    EXPECT_TRUE(set.contains(kKitty, Serial::parse("1D1D")));
+    EXPECT_FALSE(set.contains(kAcme, Serial::parse("1D1D")));
 }
 
 TEST(Allowlist, BareSerialsBelongToTheOnlyIssuer) {
-    const SerialSet set = parse_allowlist("d1:d1:1c\n0A1B label\n", "x", kOne);
-    EXPECT_TRUE(set.contains("kitty", Serial::parse("D1D11C")));
-    EXPECT_TRUE(set.contains("kitty", Serial::parse("A1B")));
+    const SerialTable set = parse_allowlist("d1:d1:1c\n0A1B label\n", "x", kOne);
+    EXPECT_TRUE(set.contains(kKitty, Serial::parse("D1D11C")));
+    EXPECT_TRUE(set.contains(kKitty, Serial::parse("A1B")));
 }
 
 TEST(Allowlist, EmptyFileIsAnEmptyList) {
@@ -95,7 +96,7 @@ TEST(Allowlist, NulByteInTheMiddleOfAFile) {
 TEST(Allowlist, LoadsFilesAndNamesMissingOnes) {
     const std::string path = ::testing::TempDir() + "/allow.list";
     std::ofstream(path) << "kitty:01\n";
-    EXPECT_TRUE(load_allowlist(path, kOne).contains("kitty", Serial::parse("1")));
+    EXPECT_TRUE(load_allowlist(path, kOne).contains(kKitty, Serial::parse("1")));
     try {
         load_allowlist(path + ".missing", kOne);
         FAIL();

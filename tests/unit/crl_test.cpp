@@ -65,7 +65,7 @@ TEST_F(Crls, SeveralCrlsInOnePemFileEachBoundToItsIssuer) {
 TEST_F(Crls, EmptyCrlRevokesNothing) {
     const auto lists = parse(kitty.crl({}));
     ASSERT_EQ(lists.size(), 1u);
-    EXPECT_TRUE(lists[0].revoked.empty());
+    EXPECT_EQ(lists[0].revoked.size(), 0u);
 }
 
 TEST_F(Crls, ImpostorSignatureIsRefused) {
@@ -291,9 +291,6 @@ TEST_F(Succession, MergeTakesWhatMovesForwardIssuerByIssuer) {
     EXPECT_NE(merge.problems[0].find("its CRL of acme (crlNumber 8"), std::string::npos) << merge.problems[0];
     EXPECT_FALSE(merge_crls(old, old).changed) << "the same CRLs again";
     EXPECT_TRUE(merge_crls(old, old).problems.empty());
-    const CrlSet pem = set({crls_to_pem(merge.in_force)});
-    EXPECT_EQ(pem.size(), 2u) << "crls_to_pem hands on what is in force";
-    EXPECT_EQ(newest_of(pem, "acme")->digest, newest_of(merge.in_force, "acme")->digest);
 }
 
 TEST_F(Succession, SameAgeButOtherContentIsRefused) {

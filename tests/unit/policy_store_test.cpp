@@ -31,9 +31,9 @@ protected:
         store = another_store();
     }
 
-    // A store over the same files: a first start's, or - given the bundle in
+    // A store over the same files: a first start's, or - given the snapshot in
     // force before - a restart's.
-    std::unique_ptr<PolicyStore> another_store(const Bundle* before = nullptr,
+    std::unique_ptr<PolicyStore> another_store(const Snapshot* before = nullptr,
                                                std::vector<std::shared_ptr<const Issuer>> with = {}) {
         logged.clear();
         return std::make_unique<PolicyStore>(with.empty() ? issuers : with,
@@ -44,9 +44,14 @@ protected:
                                              });
     }
 
-    std::string bundled(const Bundle& bundle, const std::string& path) const {
-        const PolicyFile* file = bundle.find(path);
-        return file ? file->bytes : "(none)";
+    // What the watcher would publish from `from`, as a child opens it.
+    static Snapshot snapshot_of(const PolicyStore& from, std::uint64_t generation = 1) {
+        Snapshot snapshot;
+        snapshot.generation = generation;
+        snapshot.configuration = from.configuration_id();
+        for (const CompiledFile* file : from.files()) snapshot.files.push_back(*file);
+        auto bytes = std::make_shared<const std::string>(encode_snapshot(snapshot));
+        return open_snapshot(*bytes, bytes, "policy.snapshot", from.issuer_names());
     }
 
     // Atomic rename into place, as careful tools write.
@@ -74,7 +79,7 @@ protected:
     }
 
     bool listed(const char* serial, const PolicyStore* which = nullptr) const {
-        return (which ? which : store.get())->current()->find_allowlist("staff")->contains("kitty", Serial::parse(serial));
+        return (which ? which : store.get())->current()->find_allowlist("staff")->contains(0, Serial::parse(serial));
     }
 
     bool revoked(const char* serial, const char* issuer = "kitty", const PolicyStore* which = nullptr) const {
@@ -113,7 +118,7 @@ TEST_F(Store, RenamedIntoPlaceAllowlistIsPickedUp) {
     replace(list, "kitty:01\nkitty:02\n");
     EXPECT_TRUE(refresh());
     EXPECT_TRUE(listed("02"));
-    EXPECT_FALSE(before->find_allowlist("staff")->contains("kitty", Serial::parse("02")))
+    EXPECT_FALSE(before->find_allowlist("staff")->contains(0, Serial::parse("02")))
         << "an old snapshot never changes under a reader";
     ASSERT_EQ(logged.size(), 1u);
     EXPECT_EQ(logged[0].second, "CSCGuardAllowlist staff (site.conf:3): reloaded " + list + " (2 entries)");
@@ -236,11 +241,11 @@ TEST_F(Store, OneIssuersRollbackDoesNotBlockAnothersRevocation) {
     EXPECT_TRUE(revoked("02", "acme")) << "acme's CRL did not roll back";
     EXPECT_NE(first_error().find("its CRL of acme"), std::string::npos) << first_error();
     EXPECT_NE(first_error().find("is older than the one in force"), std::string::npos) << first_error();
-    const Bundle bundle = store->bundle(1, "c");
-    const std::vector<RevocationList> handed_on = parse_crls(bundle.find(crl)->bytes, crl, issuers);
-    ASSERT_EQ(handed_on.size(), 2u) << "the bundle holds what is in force, not the file";
-    EXPECT_TRUE(handed_on[0].revokes(Serial::parse("01")) || handed_on[1].revokes(Serial::parse("01")));
-    EXPECT_TRUE(handed_on[0].revokes(Serial::parse("02")) || handed_on[1].revokes(Serial::parse("02")));
+    const Snapshot snapshot = snapshot_of(*store);
+    const CrlSet& handed_on = snapshot.find(crl)->crls;
+    ASSERT_EQ(handed_on.size(), 2u) << "the snapshot holds what is in force, not the file";
+    EXPECT_TRUE(newest_of(handed_on, "kitty")->revokes(Serial::parse("01")));
+    EXPECT_TRUE(newest_of(handed_on, "acme")->revokes(Serial::parse("02")));
 }
 
 TEST_F(Store, OlderCrlIsRefusedNewerIsTaken) {
@@ -289,12 +294,12 @@ TEST_F(Store, TornAllowlistIsRefused) {
     EXPECT_NE(first_error().find(list + ":2: the last line has no line end"), std::string::npos) << first_error();
 }
 
-// A restart gets the bundle in force before it: a file that is bad now
+// A restart gets the snapshot in force before it: a file that is bad now
 // keeps that version instead of stopping httpd.
 TEST_F(Store, RestartKeepsTheVersionOfAFileThatIsBadNow) {
     replace(crl, kitty.crl({{"01"}}));
     ASSERT_TRUE(refresh());
-    const Bundle before = store->bundle(7, "conf");
+    const Snapshot before = snapshot_of(*store, 7);
     replace(crl, "garbage");
     replace(list, "kitty:zz\n");
     EXPECT_THROW(another_store(), PolicyError) << "a first start refuses";
@@ -303,7 +308,7 @@ TEST_F(Store, RestartKeepsTheVersionOfAFileThatIsBadNow) {
     EXPECT_TRUE(listed("01"));
     ASSERT_EQ(errors(), 2u);
     EXPECT_NE(logged[0].second.find("the version in force before the restart stays in force"), std::string::npos);
-    EXPECT_EQ(bundled(store->bundle(8, "conf"), crl), bundled(before, crl)) << "and is what it hands on";
+    EXPECT_EQ(snapshot_of(*store).find(crl)->digest, before.find(crl)->digest) << "and is what it hands on";
     EXPECT_FALSE(refresh()) << "the bad files are not tried again until they change";
     EXPECT_EQ(errors(), 0u);
 }
@@ -312,7 +317,7 @@ TEST_F(Store, RestartRefusesARolledBackCrlAndTakesANewerOne) {
     const std::string old_crl = kitty.crl({});
     replace(crl, kitty.crl({{"01"}}));
     ASSERT_TRUE(refresh());
-    const Bundle before = store->bundle(1, "conf");
+    const Snapshot before = snapshot_of(*store);
     replace(crl, old_crl);
     store = another_store(&before);
     EXPECT_TRUE(revoked("01"));
@@ -323,74 +328,98 @@ TEST_F(Store, RestartRefusesARolledBackCrlAndTakesANewerOne) {
     EXPECT_EQ(errors(), 0u);
 }
 
-TEST_F(Store, ABundleOfAnotherIssuerSetNoLongerApplies) {
+// The version a restart keeps over a rolled-back file is not the file's:
+// the next restart, with the same file still on disk, must judge it again
+// (it took the file as already judged, and its old CRL with it).
+TEST_F(Store, ARolledBackCrlStaysRefusedAcrossRestartsAndReloads) {
+    const std::string old_crl = kitty.crl({});
+    replace(crl, kitty.crl({{"01"}}));
+    ASSERT_TRUE(refresh());
+    replace(crl, old_crl);
+    EXPECT_FALSE(refresh()) << "the watcher refuses it";
+    const Snapshot watchers = snapshot_of(*store);
+    auto first = another_store(&watchers);
+    EXPECT_TRUE(revoked("01", "kitty", first.get()));
+    const Snapshot firsts = snapshot_of(*first);
+    auto second = another_store(&firsts);
+    EXPECT_TRUE(revoked("01", "kitty", second.get())) << "the second restart took the rolled-back CRL";
+    EXPECT_NE(first_error().find("is older than the one in force"), std::string::npos) << first_error();
+    replace(crl, old_crl);  // the same bytes again, a new file
+    EXPECT_FALSE(refresh(second.get()));
+    const Snapshot seconds = snapshot_of(*second);
+    auto third = another_store(&seconds);
+    EXPECT_TRUE(revoked("01", "kitty", third.get()));
+}
+
+TEST_F(Store, ASnapshotOfAnotherIssuerSetNoLongerApplies) {
     replace(crl, kitty.crl({{"01"}}) + acme.crl({}));
     ASSERT_TRUE(refresh());
-    const Bundle before = store->bundle(1, "conf");
+    const Snapshot before = snapshot_of(*store);
     replace(crl, kitty.crl({}));  // acme is no longer declared after this restart: the file is right
     store = another_store(&before, {Issuer::from_pem("kitty", kitty.pem())});
     EXPECT_FALSE(revoked("01"));
     EXPECT_EQ(errors(), 0u);
 }
 
-TEST_F(Store, TheBundleHoldsWhatIsInForce) {
-    Bundle bundle = store->bundle(3, "conf-id");
-    EXPECT_EQ(bundle.generation, 3u);
-    EXPECT_EQ(bundle.configuration, "conf-id");
-    EXPECT_EQ(bundled(bundle, list), "kitty:01\n");
-    EXPECT_EQ(bundle.find(list)->stamp, FileStamp::of(list));
+TEST_F(Store, TheSnapshotHoldsWhatIsInForce) {
+    const Snapshot first = snapshot_of(*store, 3);
+    EXPECT_EQ(first.generation, 3u);
+    EXPECT_EQ(first.configuration, store->configuration_id());
+    EXPECT_TRUE(first.find(list)->allowlist.contains(0, Serial::parse("01")));
+    EXPECT_EQ(first.find(list)->digest, sha256_of("kitty:01\n"));
+    EXPECT_EQ(first.find(list)->stamp, FileStamp::of(list));
     replace(list, "kitty:05\n");
     EXPECT_TRUE(refresh());
-    EXPECT_EQ(bundled(store->bundle(4, "conf-id"), list), "kitty:05\n");
+    EXPECT_TRUE(snapshot_of(*store).find(list)->allowlist.contains(0, Serial::parse("05")));
     replace(list, "kitty:zz\n");
     EXPECT_FALSE(refresh());
-    EXPECT_EQ(bundled(store->bundle(5, "conf-id"), list), "kitty:05\n") << "never a refused version";
+    const Snapshot last = snapshot_of(*store);
+    EXPECT_TRUE(last.find(list)->allowlist.contains(0, Serial::parse("05"))) << "never a refused version";
+    EXPECT_FALSE(last.find(list)->allowlist.contains(0, Serial::parse("01")));
 }
 
-// Children take the watcher's bundles instead of reading files: whole.
-TEST_F(Store, AdoptTakesABundleWholeOrNotAtAll) {
+// Children take the watcher's snapshots instead of reading files, and
+// search them where they are: nothing is parsed or copied.
+TEST_F(Store, AdoptTakesASnapshotWithoutParsingOrCopying) {
     auto child = another_store();  // the parent's policy: kitty:01, nothing revoked
-    child->forget_bytes();
     replace(list, "kitty:02\n");
     replace(crl, kitty.crl({{"02"}}));
     ASSERT_TRUE(refresh());
-    child->adopt(store->bundle(2, "conf"));
+    const Snapshot snapshot = snapshot_of(*store, 2);
+    std::remove(list.c_str());  // nothing is read from disk
+    std::remove(crl.c_str());
+    child->adopt(snapshot);
     EXPECT_TRUE(listed("02", child.get()));
+    EXPECT_FALSE(listed("01", child.get()));
     EXPECT_TRUE(revoked("02", "kitty", child.get()));
-    EXPECT_EQ(bundled(child->bundle(2, "conf"), list), "") << "a child keeps no bytes";
-
-    Bundle broken = store->bundle(3, "conf");
-    broken.files[0].bytes = "kitty:03\n";
-    broken.files[1].bytes = "garbage";
-    for (auto& file : broken.files) file.digest = sha256_of(file.bytes);
-    EXPECT_THROW(child->adopt(broken), PolicyError);
-    EXPECT_TRUE(listed("02", child.get())) << "nothing of a bad bundle is taken";
-    EXPECT_FALSE(listed("03", child.get()));
+    const std::string_view mine = child->current()->find_allowlist("staff")->bytes();
+    EXPECT_EQ(mine.data(), snapshot.find(list)->allowlist.bytes().data()) << "searched in place";
 }
 
-TEST_F(Store, AdoptParsesOnlyTheFilesThatChanged) {
+TEST_F(Store, AdoptKeepsWhatTheSnapshotDoesNotHold) {
     auto child = another_store();
-    child->forget_bytes();
-    replace(list, "kitty:02\n");
-    ASSERT_TRUE(refresh());
-    Bundle bundle = store->bundle(2, "conf");
-    // The CRL is the version the child holds: even bytes that would not load are not looked at.
-    for (auto& file : bundle.files) {
-        if (file.path == crl) file.bytes = "not parsed";  // digest unchanged: the version held
-    }
-    EXPECT_NO_THROW(child->adopt(bundle));
-    EXPECT_TRUE(listed("02", child.get()));
+    Snapshot snapshot = snapshot_of(*store);
+    snapshot.files.erase(snapshot.files.begin());  // only the CRL file
+    replace(list, "kitty:09\n");
+    child->adopt(snapshot);
+    EXPECT_TRUE(listed("01", child.get()));
 }
 
 TEST_F(Store, TheConfigurationIdNamesIssuersAndFiles) {
     const std::string id = store->configuration_id();
-    EXPECT_EQ(id.size(), 64u);
+    EXPECT_EQ(id.size(), 129u);  // the issuers' SHA-256, '-', the files'
+    EXPECT_TRUE(store->same_issuers(id));
+    EXPECT_TRUE(store->same_issuers(id.substr(0, 65) + "another file set"));
+    EXPECT_FALSE(store->same_issuers(id.substr(0, 64)));
     EXPECT_EQ(another_store()->configuration_id(), id);
     EXPECT_NE(another_store(nullptr, {Issuer::from_pem("kitty", kitty.pem())})->configuration_id(), id);
     EXPECT_NE(another_store(nullptr, {Issuer::from_pem("kitty", kitty.pem()), Issuer::from_pem("acme", impostor.pem())})
                   ->configuration_id(),
               id)
         << "another certificate under the same name";
+    EXPECT_FALSE(another_store(nullptr, {Issuer::from_pem("acme", acme.pem()), Issuer::from_pem("kitty", kitty.pem())})
+                     ->same_issuers(id))
+        << "another order: compiled tables index issuers by their place";
 }
 
 TEST_F(Store, DuplicateAllowlistNames) {

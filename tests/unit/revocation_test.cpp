@@ -2,6 +2,8 @@
 // CRL denies its issuer's certificates - judged with an injected clock.
 #include <gtest/gtest.h>
 
+#include "allowlist.h"
+
 #include "crl.h"
 #include "rules.h"
 #include "test_pki.h"
@@ -22,10 +24,9 @@ protected:
                 lists.push_back(std::make_shared<const RevocationList>(std::move(l)));
             }
         }
-        auto set = std::make_shared<SerialSet>();
-        set->insert("kitty", Serial::parse("1D1D"));
-        return std::make_shared<const Policy>(issuers, std::map<std::string, std::shared_ptr<const SerialSet>>{{"staff", set}},
-                                              lists, grace);
+        return std::make_shared<const Policy>(
+            issuers, std::map<std::string, SerialTable>{{"staff", parse_allowlist("kitty:1D1D\n", "staff", {"kitty", "acme"})}},
+            lists, grace);
     }
 
     Verdict decide(const Policy& policy, RuleKind kind, std::string_view line, const Identity& id,
