@@ -8,7 +8,7 @@
 namespace cscguard {
 namespace {
 
-bool is_hex(char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; }
+bool is_hex(char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
 // The digits of a serial as written, without sign, "0x" or leading zeros,
 // in uppercase: what both spellings (canonical hex, octets) are made from.
@@ -56,7 +56,7 @@ bool scan(std::string_view text, Digits& out, std::string* why) {
             too_long = true;  // said after the syntax is known to be right
             continue;
         }
-        out.text[out.size++] = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        out.text[out.size++] = c >= 'a' ? static_cast<char>(c - 'a' + 'A') : c;  // hex digits only here
     }
     if (grouped && group == 0) return fail("ends with ':'");
     if (too_long) return fail("longer than " + std::to_string(kMaxSerialOctets) + " octets");

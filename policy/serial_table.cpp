@@ -139,6 +139,11 @@ bool SerialTable::contains(std::uint16_t issuer, const Serial& serial) const {
     return false;
 }
 
+void SerialTableBuilder::reserve(std::size_t entries, std::size_t octets) {
+    offsets_.reserve(entries);
+    entries_.reserve(entries * kKeyPrefix + octets);
+}
+
 void SerialTableBuilder::add(std::uint16_t issuer, std::string_view magnitude, bool negative) {
     while (!magnitude.empty() && magnitude.front() == '\0') magnitude.remove_prefix(1);
     if (magnitude.size() > kMaxTableSerialOctets) {
@@ -158,37 +163,42 @@ void SerialTableBuilder::add(std::uint16_t issuer, std::string_view magnitude, b
 
 std::string SerialTableBuilder::finish() {
     const std::size_t width = kKeyPrefix + longest_;
-    // Every key at full width, with its hash: sorted by hash (which orders
-    // the buckets), then by key, so duplicates sit side by side.
-    std::vector<unsigned char> keys(offsets_.size() * width);
+    const auto entry = [this](std::uint32_t offset) { return entries_.data() + offset; };
+    const auto entry_size = [](const unsigned char* e) { return kKeyPrefix + (e[2] & 0x7F); };
+    // Each entry's hash (of its key at full width), sorted by hash - which
+    // orders the buckets - then by entry, so duplicates sit side by side.
     struct Slot {
         std::uint64_t hash;
-        std::uint32_t index;
+        std::uint32_t offset;
     };
     std::vector<Slot> slots(offsets_.size());
+    unsigned char key[kMaxWidth];
     for (std::size_t i = 0; i < offsets_.size(); ++i) {
-        const unsigned char* e = entries_.data() + offsets_[i];
-        unsigned char* key = keys.data() + i * width;
-        std::memcpy(key, e, kKeyPrefix + (e[2] & 0x7F));
-        std::memset(key + kKeyPrefix + (e[2] & 0x7F), 0, width - kKeyPrefix - (e[2] & 0x7F));
-        slots[i] = {hash_key(key, width), static_cast<std::uint32_t>(i)};
+        const unsigned char* e = entry(offsets_[i]);
+        std::memcpy(key, e, entry_size(e));
+        std::memset(key + entry_size(e), 0, width - entry_size(e));
+        slots[i] = {hash_key(key, width), offsets_[i]};
     }
-    std::vector<unsigned char>().swap(entries_);
     std::vector<std::uint32_t>().swap(offsets_);
-    const auto key_of = [&](const Slot& s) { return keys.data() + std::size_t{s.index} * width; };
+    const auto same_entry = [&](const Slot& a, const Slot& b) {
+        const unsigned char* x = entry(a.offset);
+        return entry_size(x) == entry_size(entry(b.offset)) && std::memcmp(x, entry(b.offset), entry_size(x)) == 0;
+    };
     std::sort(slots.begin(), slots.end(), [&](const Slot& a, const Slot& b) {
-        return a.hash != b.hash ? a.hash < b.hash : std::memcmp(key_of(a), key_of(b), width) < 0;
+        if (a.hash != b.hash) return a.hash < b.hash;
+        const unsigned char* x = entry(a.offset);
+        const unsigned char* y = entry(b.offset);
+        const int order = std::memcmp(x, y, std::min(entry_size(x), entry_size(y)));
+        return order != 0 ? order < 0 : entry_size(x) < entry_size(y);
     });
     slots.erase(std::unique(slots.begin(), slots.end(),
-                            [&](const Slot& a, const Slot& b) {
-                                return a.hash == b.hash && std::memcmp(key_of(a), key_of(b), width) == 0;
-                            }),
+                            [&](const Slot& a, const Slot& b) { return a.hash == b.hash && same_entry(a, b); }),
                 slots.end());
 
     const std::size_t count = slots.size();
     const unsigned bits = bits_for(count);
     const std::size_t buckets = (std::size_t{1} << bits) + 1;
-    std::string out(kHeaderBytes + buckets * 4 + count * width, '\0');
+    std::string out(kHeaderBytes + buckets * 4 + count * width, '\0');  // zeros: the keys' padding
     put32(out, 0, static_cast<std::uint32_t>(count));
     const auto w16 = static_cast<std::uint16_t>(width);
     std::memcpy(out.data() + 4, &w16, 2);
@@ -197,10 +207,12 @@ std::string SerialTableBuilder::finish() {
     for (std::size_t b = 0, next = 0; b + 1 < buckets; ++b) {
         put32(out, kHeaderBytes + b * 4, static_cast<std::uint32_t>(next));
         for (; next < count && bucket_of(slots[next].hash, bits) == b; ++next) {
-            std::memcpy(key_out + next * width, key_of(slots[next]), width);
+            const unsigned char* e = entry(slots[next].offset);
+            std::memcpy(key_out + next * width, e, entry_size(e));
         }
     }
     put32(out, kHeaderBytes + (buckets - 1) * 4, static_cast<std::uint32_t>(count));
+    std::vector<unsigned char>().swap(entries_);
     longest_ = 0;
     return out;
 }

@@ -61,6 +61,8 @@ public:
     // when it is longer than kMaxTableSerialOctets.
     void add(std::uint16_t issuer, std::string_view magnitude, bool negative);
     std::size_t added() const { return offsets_.size(); }
+    // Room for about `entries` entries of `octets` serial octets in all.
+    void reserve(std::size_t entries, std::size_t octets);
 
     // The encoded table (empties the builder).
     std::string finish();
