@@ -67,7 +67,7 @@ openssl req -x509 -new -key "$tmp/impostor.key" -subj "/O=Kitty/CN=kitty-ca" -da
 
 
 rm -rf corpus
-mkdir -p corpus/{serial,allowlist,require,duration,crl,certificate,database,snapshot}
+mkdir -p corpus/{serial,allowlist,require,duration,crl,crl_der,certificate,database,snapshot}
 
 # --- serial: every accepted spelling, with and without an issuer ----------
 s=corpus/serial
@@ -188,6 +188,11 @@ cp "$tmp/delta.pem" $x/delta.pem
 cp "$tmp/partial.pem" $x/partial-idp.pem
 cp "$tmp/unknown-critical.pem" $x/unknown-critical-ext.pem
 cat "$tmp/kitty-empty.pem" "pki/kitty-ca.crt" >$x/crl-then-certificate.pem
+
+# --- crl_der: the same CRLs, one DER CRL per input -------------------------
+for f in kitty-empty kitty-revoked acme-revoked impostor delta partial unknown-critical; do
+  openssl crl -in "$tmp/$f.pem" -outform DER -out corpus/crl_der/$f.der
+done
 
 # --- database: an index.txt as cscguard (and openssl ca) write it -----------
 printf '%b' \
