@@ -6,8 +6,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
+#include "crl_der.h"
 #include "error.h"
 #include "file.h"
+#include "snapshot.h"
 
 namespace cscguard {
 namespace {
@@ -17,11 +19,23 @@ using IdpPtr = OpenSslPtr<ISSUING_DIST_POINT, ISSUING_DIST_POINT_free>;
 
 using PemBytes = std::unique_ptr<void, decltype([](void* p) { OPENSSL_free(p); })>;
 
-// One DER CRL that must fill `der` exactly (no trailing bytes).
-CrlPtr der_crl(const unsigned char* der, long len) {
-    const unsigned char* p = der;
-    CrlPtr crl(d2i_X509_CRL(nullptr, &p, len));
-    if (crl && p != der + len) crl.reset();
+// One CRL as its DER bytes and its parts (crl_der.h); `header` is OpenSSL's
+// reading of everything but the entries, which are walked in place.
+struct RawCrl {
+    std::string der;
+    CrlParts parts;
+    CrlPtr header;
+};
+
+// The DER must be exactly one CRL (no trailing bytes). Throws PolicyError.
+RawCrl raw_crl(std::string der) {
+    RawCrl crl;
+    crl.der = std::move(der);
+    crl.parts = split_crl(crl.der);
+    const auto* p = reinterpret_cast<const unsigned char*>(crl.parts.header.data());
+    const auto* end = p + crl.parts.header.size();
+    crl.header.reset(d2i_X509_CRL(nullptr, &p, static_cast<long>(crl.parts.header.size())));
+    if (!crl.header || p != end) throw PolicyError("is not a CRL: " + drain_openssl_errors());
     return crl;
 }
 
@@ -39,8 +53,8 @@ bool only_whitespace(std::string_view text) {
 // complete CRL. PEM_read_bio skips lines it does not recognise, so a block
 // torn inside its BEGIN line would vanish silently: the BEGIN lines are
 // counted, and nothing but whitespace may follow the last END line.
-std::vector<CrlPtr> read_pem_crls(std::string_view data, const std::string& origin) {
-    std::vector<CrlPtr> crls;
+std::vector<RawCrl> read_pem_crls(std::string_view data, const std::string& origin) {
+    std::vector<RawCrl> crls;
     BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
     if (!bio) throw PolicyError(origin + ": out of memory");
     for (std::size_t block = 1;; ++block) {
@@ -63,9 +77,11 @@ std::vector<CrlPtr> read_pem_crls(std::string_view data, const std::string& orig
             throw PolicyError(where + " is a " + name + ", not an X509 CRL");
         }
         if (header && *header) throw PolicyError(where + " has PEM headers (encrypted?); a CRL has none");
-        CrlPtr crl = der_crl(der, len);
-        if (!crl) throw PolicyError(where + " does not hold one complete CRL: " + drain_openssl_errors());
-        crls.push_back(std::move(crl));
+        try {
+            crls.push_back(raw_crl(std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len))));
+        } catch (const PolicyError& err) {
+            throw PolicyError(where + " does not hold one complete CRL: " + err.what());
+        }
     }
     const std::size_t begins = count_of(data, "-----BEGIN");
     if (begins != crls.size()) {
@@ -80,19 +96,19 @@ std::vector<CrlPtr> read_pem_crls(std::string_view data, const std::string& orig
     return crls;
 }
 
-std::vector<CrlPtr> read_crls(std::string_view data, const std::string& origin) {
+std::vector<RawCrl> read_crls(std::string_view data, const std::string& origin) {
     if (data.find("-----BEGIN") != std::string_view::npos) {
-        std::vector<CrlPtr> crls = read_pem_crls(data, origin);
+        std::vector<RawCrl> crls = read_pem_crls(data, origin);
         if (crls.empty()) throw PolicyError(origin + ": no CRL found (expected PEM or DER)");
         return crls;
     }
-    std::vector<CrlPtr> crls;
-    if (CrlPtr crl = der_crl(reinterpret_cast<const unsigned char*>(data.data()), static_cast<long>(data.size()))) {
-        crls.push_back(std::move(crl));
-        return crls;
+    std::vector<RawCrl> crls;
+    try {
+        crls.push_back(raw_crl(std::string(data)));
+    } catch (const PolicyError& err) {
+        throw PolicyError(origin + ": no CRL found (expected PEM or DER): " + err.what());
     }
-    const std::string errors = drain_openssl_errors();
-    throw PolicyError(origin + ": no CRL found (expected PEM or DER)" + (errors.empty() ? "" : ": " + errors));
+    return crls;
 }
 
 using IntegerPtr = OpenSslPtr<ASN1_INTEGER, ASN1_INTEGER_free>;
@@ -111,15 +127,12 @@ std::string crl_number(X509_CRL& crl) {
     return hex;
 }
 
-std::string sha256_hex(X509_CRL& crl) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (!X509_CRL_digest(&crl, EVP_sha256(), md, &len)) throw PolicyError("cannot digest: " + drain_openssl_errors());
+std::string sha256_hex(std::string_view der) {
     static const char* hex = "0123456789abcdef";
     std::string out;
-    for (unsigned int i = 0; i < len; ++i) {
-        out += hex[md[i] >> 4];
-        out += hex[md[i] & 15];
+    for (const unsigned char b : sha256_of(der)) {
+        out += hex[b >> 4];
+        out += hex[b & 15];
     }
     return out;
 }
@@ -161,31 +174,15 @@ void check_crl_extensions(X509_CRL& crl) {
     }
 }
 
-void check_entry_extensions(const X509_REVOKED& entry) {
-    // Spelled only for an error: most CRLs have none, and a million entries are many.
-    const auto serial = [&entry] { return Serial::from_asn1(*X509_REVOKED_get0_serialNumber(&entry)); };
-    const STACK_OF(X509_EXTENSION)* exts = X509_REVOKED_get0_extensions(&entry);
-    for (int i = 0; i < sk_X509_EXTENSION_num(exts); ++i) {
-        X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, i);
-        const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
-        if (nid == NID_certificate_issuer) {
-            throw PolicyError("is an indirect CRL (entry " + serial().canonical() + " names a certificateIssuer)");
-        }
-        const bool known = nid == NID_crl_reason || nid == NID_invalidity_date || nid == NID_hold_instruction_code;
-        if (X509_EXTENSION_get_critical(ext) && !known) {
-            throw PolicyError("entry " + serial().canonical() + " has an unknown critical extension " + oid_of(*ext));
-        }
-    }
-}
-
 // The declared issuer whose name and key match the CRL.
-const Issuer& find_signer(X509_CRL& crl, const std::vector<std::shared_ptr<const Issuer>>& issuers) {
-    const X509_NAME* name = X509_CRL_get_issuer(&crl);
+const Issuer& find_signer(const RawCrl& raw, const std::vector<std::shared_ptr<const Issuer>>& issuers) {
+    const X509_NAME* name = X509_CRL_get_issuer(raw.header.get());
     const Issuer* same_name = nullptr;
     for (const auto& issuer : issuers) {
         if (X509_NAME_cmp(name, X509_get_subject_name(&issuer->certificate())) != 0) continue;
         same_name = issuer.get();
-        const bool ok = X509_CRL_verify(&crl, X509_get0_pubkey(&issuer->certificate())) == 1;
+        EVP_PKEY* key = X509_get0_pubkey(&issuer->certificate());
+        const bool ok = key && verify_crl_signature(raw.parts, *key);
         ERR_clear_error();
         if (ok) return *issuer;
     }
@@ -196,9 +193,10 @@ const Issuer& find_signer(X509_CRL& crl, const std::vector<std::shared_ptr<const
     throw PolicyError("issuer '" + name_to_string(*name) + "' is not a declared CSCGuardIssuer");
 }
 
-RevocationList check_and_read(X509_CRL& crl, const std::string& origin,
+RevocationList check_and_read(const RawCrl& raw, const std::string& origin,
                               const std::vector<std::shared_ptr<const Issuer>>& issuers) {
-    const Issuer& issuer = find_signer(crl, issuers);
+    X509_CRL& crl = *raw.header;
+    const Issuer& issuer = find_signer(raw, issuers);
     check_crl_extensions(crl);
     const ASN1_TIME* next = X509_CRL_get0_nextUpdate(&crl);
     if (!next) throw PolicyError("has no nextUpdate, so its freshness cannot be judged");
@@ -210,19 +208,15 @@ RevocationList check_and_read(X509_CRL& crl, const std::string& origin,
     }
     list.source = origin;
     list.number = crl_number(crl);
-    list.digest = sha256_hex(crl);
+    list.digest = sha256_hex(raw.der);
     list.this_update = asn1_to_time(*X509_CRL_get0_lastUpdate(&crl));
     list.next_update = asn1_to_time(*next);
+    // Straight from the DER into the table: no OpenSSL object per entry.
     SerialTableBuilder revoked;
-    STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(&crl);
-    for (int i = 0; i < sk_X509_REVOKED_num(entries); ++i) {
-        const X509_REVOKED* entry = sk_X509_REVOKED_value(entries, i);
-        const ASN1_INTEGER* number = X509_REVOKED_get0_serialNumber(entry);
-        check_entry_extensions(*entry);
-        revoked.add(list.issuer_index, std::string_view(reinterpret_cast<const char*>(ASN1_STRING_get0_data(number)),
-                                                        static_cast<std::size_t>(ASN1_STRING_length(number))),
-                    ASN1_STRING_type(number) == V_ASN1_NEG_INTEGER);
-    }
+    revoked.reserve(raw.parts.entries.size() / 32, raw.parts.entries.size() / 2);
+    for_each_revoked(raw.parts.entries, [&](std::string_view magnitude, bool negative) {
+        revoked.add(list.issuer_index, magnitude, negative);
+    });
     list.revoked = revoked.build();
     return list;
 }
@@ -231,15 +225,15 @@ RevocationList check_and_read(X509_CRL& crl, const std::string& origin,
 
 std::vector<RevocationList> parse_crls(std::string_view data, const std::string& origin,
                                        const std::vector<std::shared_ptr<const Issuer>>& issuers) {
-    std::vector<CrlPtr> crls = read_crls(data, origin);
+    std::vector<RawCrl> crls = read_crls(data, origin);
     std::vector<RevocationList> lists;
     for (std::size_t i = 0; i < crls.size(); ++i) {
         try {
-            lists.push_back(check_and_read(*crls[i], origin, issuers));
+            lists.push_back(check_and_read(crls[i], origin, issuers));
         } catch (const PolicyError& err) {
             const std::string which = crls.size() > 1 ? " CRL #" + std::to_string(i + 1) : " CRL";
-            throw PolicyError(origin + ":" + which + " of '" + name_to_string(*X509_CRL_get_issuer(crls[i].get())) +
-                              "' " + err.what());
+            throw PolicyError(origin + ":" + which + " of '" +
+                              name_to_string(*X509_CRL_get_issuer(crls[i].header.get())) + "' " + err.what());
         }
     }
     ERR_clear_error();

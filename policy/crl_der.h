@@ -12,7 +12,8 @@
 // Strictness: DER only (definite, minimal lengths; one-byte tags), every
 // length bounded by its enclosing element. Where this is stricter than
 // OpenSSL's BER-tolerant decoder (indefinite or non-minimal lengths,
-// constructed strings, high-tag-number form) the error says "not DER".
+// constructed strings, a primitive SEQUENCE OF, high-tag-number form) the
+// error says "not DER".
 // Everything else OpenSSL refuses in an entry is refused here too, and an
 // entry is checked as crl.cpp checks it: no certificateIssuer (an indirect
 // CRL), no unknown critical extension.
