@@ -7,6 +7,7 @@
 #include <openssl/x509v3.h>
 
 #include "crl_der.h"
+#include "pem.h"
 #include "error.h"
 #include "file.h"
 #include "snapshot.h"
@@ -16,8 +17,6 @@ namespace {
 
 using CrlPtr = OpenSslPtr<X509_CRL, X509_CRL_free>;
 using IdpPtr = OpenSslPtr<ISSUING_DIST_POINT, ISSUING_DIST_POINT_free>;
-
-using PemBytes = std::unique_ptr<void, decltype([](void* p) { OPENSSL_free(p); })>;
 
 // One CRL as its DER bytes and its parts (crl_der.h); `header` is OpenSSL's
 // reading of everything but the entries, which are walked in place.
@@ -54,34 +53,21 @@ bool only_whitespace(std::string_view text) {
 // torn inside its BEGIN line would vanish silently: the BEGIN lines are
 // counted, and nothing but whitespace may follow the last END line.
 std::vector<RawCrl> read_pem_crls(std::string_view data, const std::string& origin) {
+    const PemRead pem = read_pem(data);
     std::vector<RawCrl> crls;
-    BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
-    if (!bio) throw PolicyError(origin + ": out of memory");
-    for (std::size_t block = 1;; ++block) {
-        const std::string where = origin + ": PEM block #" + std::to_string(block);
-        char* name = nullptr;
-        char* header = nullptr;
-        unsigned char* der = nullptr;
-        long len = 0;
-        if (!PEM_read_bio(bio.get(), &name, &header, &der, &len)) {
-            const unsigned long err = ERR_peek_last_error();
-            if (ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE) {
-                ERR_clear_error();  // no further block: the normal end
-                break;
-            }
-            throw PolicyError(where + " is damaged or truncated (a file still being written?): " +
-                              drain_openssl_errors());
-        }
-        const PemBytes owned_name(name), owned_header(header), owned_der(der);
-        if (std::string_view(name) != PEM_STRING_X509_CRL) {
-            throw PolicyError(where + " is a " + name + ", not an X509 CRL");
-        }
-        if (header && *header) throw PolicyError(where + " has PEM headers (encrypted?); a CRL has none");
+    const auto where = [&origin](std::size_t block) { return origin + ": PEM block #" + std::to_string(block); };
+    for (std::size_t i = 0; i < pem.blocks.size(); ++i) {
+        const PemBlock& block = pem.blocks[i];
+        if (block.label != PEM_STRING_X509_CRL) throw PolicyError(where(i + 1) + " is a " + block.label + ", not an X509 CRL");
         try {
-            crls.push_back(raw_crl(std::string(reinterpret_cast<const char*>(der), static_cast<std::size_t>(len))));
+            crls.push_back(raw_crl(block.der));
         } catch (const PolicyError& err) {
-            throw PolicyError(where + " does not hold one complete CRL: " + err.what());
+            throw PolicyError(where(i + 1) + " does not hold one complete CRL: " + err.what());
         }
+    }
+    if (pem.damaged) {
+        if (pem.why.rfind("has PEM headers", 0) == 0) throw PolicyError(where(pem.damaged) + " " + pem.why + "; a CRL has none");
+        throw PolicyError(where(pem.damaged) + " is damaged or truncated (a file still being written?): " + pem.why);
     }
     const std::size_t begins = count_of(data, "-----BEGIN");
     if (begins != crls.size()) {
