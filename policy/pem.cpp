@@ -42,7 +42,7 @@ bool decode(std::string_view body, std::string& der, std::string& why) {
     b64.reserve(body.size());
     std::size_t padding = 0;
     for (const char c : body) {
-        if (c == '\n' || c == '\r' || c == ' ' || c == '\t') continue;
+        if (c == '\n' || c == '\r') continue;
         if (c == '=' && padding < 2) {
             ++padding;
         } else if (!is_base64(c) || padding) {
