@@ -81,6 +81,15 @@ PemRead read_pem(std::string_view text) {
             read.why = "has no END line";
             return read;
         }
+        // The END line ends where the text or its line does: "-----END X509
+        // CRL-----abc" is a torn or foreign line, not an END line.
+        std::size_t after = end + end_line.size();
+        if (after < text.size() && text[after] == '\r') ++after;
+        if (after < text.size() && text[after] != '\n') {
+            read.damaged = number;
+            read.why = "its END line goes on after the dashes";
+            return read;
+        }
         PemBlock block;
         block.label = std::string(label);
         if (!decode(text.substr(body, end - body), block.der, read.why)) {

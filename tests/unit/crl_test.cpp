@@ -186,6 +186,16 @@ TEST_F(TornCrlFile, TextAfterTheLastBlockIsRefused) {
     EXPECT_EQ(parse(both.substr(0, second) + "\n\n").size(), 1u) << "trailing whitespace is fine";
 }
 
+// Found by fuzzing against OpenSSL's reader: bytes after the dashes of the
+// last END line, on the same line, were taken as the end of the block.
+TEST_F(TornCrlFile, AnEndLineThatGoesOnIsRefused) {
+    const std::string first = both.substr(0, second);
+    const std::string cut = first.substr(0, first.rfind("-----") + 5);  // "...-----END X509 CRL-----"
+    EXPECT_EQ(error_of(cut + "garbage").rfind("kitty.crl: PEM block #1 is damaged or truncated", 0), 0u) << error_of(cut + "garbage");
+    EXPECT_EQ(parse(cut).size(), 1u) << "an END line at the end of the text is whole";
+    EXPECT_EQ(parse(cut + "\r\n").size(), 1u);
+}
+
 TEST_F(TornCrlFile, TextBeforeBlocksIsFine) {
     EXPECT_EQ(parse("Certificate Revocation List (CRL):\n  Version 2\n" + both).size(), 2u);  // openssl crl -text
 }
