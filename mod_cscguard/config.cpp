@@ -6,6 +6,7 @@
 #include "apr_strings.h"
 #include "http_core.h"
 #include "module.h"
+#include "unixd.h"
 
 #include "error.h"
 
@@ -252,6 +253,15 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
                      "CSG0206: %s: policy files are not reloaded while httpd runs, and a restart cannot fall back "
                      "to the policy in force before it",
                      err.what());
+    }
+    if (published && ap_unixd_config.user_id == geteuid()) {
+        // Snapshots are believed because only this uid may write them; the
+        // children run as it too, so one compromised child (or a CGI script
+        // without suexec) could hand every other child a policy.
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "CSG0206: httpd's children run as uid %ld, which also writes the policy snapshots in %s: start "
+                     "httpd as root (with User set to another user) so that children cannot change the policy",
+                     static_cast<long>(geteuid()), reg.state_dir.c_str());
     }
     trim_heap();  // the start-up parse's memory, before children are forked
     if (published && reg.reload_interval > 0 && reg.store->watches_files()) start_watcher(pconf, s);

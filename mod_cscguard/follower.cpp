@@ -28,55 +28,69 @@ namespace {
 constexpr auto kPollEvery = std::chrono::milliseconds(250);
 constexpr auto kStopTimeout = std::chrono::seconds(5);
 
+}  // namespace
+
+SnapshotTaker::SnapshotTaker(Registry& reg, server_rec* s) : reg_(reg), server_(s) {}
+
+void SnapshotTaker::complain(const std::string& text) {
+    if (text == last_error_) return;
+    last_error_ = text;
+    ap_log_error(APLOG_MARK, APLOG_ERR, 0, server_, "CSG0201: %s; the policy in force stays", text.c_str());
+}
+
+void SnapshotTaker::take_newer() {
+    const SnapshotHead head = peek_snapshot(reg_.state_dir, reg_.state_owner);
+    if (!head.generation) {
+        // Only the watcher and the parent write there: anything but a snapshot is news.
+        if (!head.missing) complain(head.error);
+        return;
+    }
+    if (*head.generation <= reg_.generation) return;
+    // A snapshot refused once is not mapped and hashed again four times a
+    // second: only once it changes (another file, owner or mode).
+    if (refused_ && *refused_ == head.stamp) return;
+    std::string why;
+    std::optional<Snapshot> snapshot = read_snapshot(reg_.state_dir, reg_.state_owner, reg_.store->issuer_names(), &why);
+    if (!snapshot) {
+        refused_ = head.stamp;
+        complain(why);
+        return;
+    }
+    if (snapshot->configuration != reg_.configuration || snapshot->generation <= reg_.generation) {
+        refused_ = head.stamp;  // another configuration's (a restart changed it): its own children take it
+        return;
+    }
+    reg_.store->adopt(*snapshot);
+    reg_.generation = snapshot->generation;
+    last_error_.clear();
+    refused_.reset();
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server_, "CSG0208: took policy snapshot %llu",
+                 static_cast<unsigned long long>(snapshot->generation));
+}
+
+namespace {
+
 // What the thread and the Follower share. The registry (its store) and the
 // server live in the configuration pool, which a child does not destroy
 // before it exits. (httpd -X serves in its one process and does destroy it at
 // exit: a thread left behind there could outlive them.)
 struct Shared {
-    Registry& reg;
+    Shared(Registry& reg, server_rec* s) : taker(reg, s), server(s) {}
+    SnapshotTaker taker;
     server_rec* const server;
-    std::string last_error;  // said once, not four times a second
     std::mutex mutex;
     std::condition_variable wake;
     bool stopping = false;
     bool finished = false;
 };
 
-void complain(Shared& shared, const std::string& text) {
-    if (text == shared.last_error) return;
-    shared.last_error = text;
-    ap_log_error(APLOG_MARK, APLOG_ERR, 0, shared.server, "CSG0201: %s; the policy in force stays", text.c_str());
-}
-
-void take_newer_snapshot(Shared& shared) {
-    Registry& reg = shared.reg;
-    const SnapshotHead head = peek_snapshot(reg.state_dir, reg.state_owner);
-    if (!head.generation) {
-        // Only the watcher and the parent write there: anything but a snapshot is news.
-        if (!head.missing) complain(shared, head.error);
-        return;
-    }
-    if (*head.generation <= reg.generation) return;
-    std::string why;
-    std::optional<Snapshot> snapshot = read_snapshot(reg.state_dir, reg.state_owner, reg.store->issuer_names(), &why);
-    if (!snapshot) {
-        complain(shared, why);
-        return;
-    }
-    if (snapshot->configuration != reg.configuration || snapshot->generation <= reg.generation) return;
-    reg.store->adopt(*snapshot);
-    reg.generation = snapshot->generation;
-    shared.last_error.clear();
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, shared.server, "CSG0208: took policy snapshot %llu",
-                 static_cast<unsigned long long>(snapshot->generation));
-}
-
 // Nothing may escape the thread (std::terminate would end the child).
 void take_newer_snapshot_safely(Shared& shared) {
     try {
-        take_newer_snapshot(shared);
+        shared.taker.take_newer();
     } catch (const std::exception& err) {
-        complain(shared, std::string("cannot take the newest policy snapshot: ") + err.what());
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, shared.server, "CSG0201: cannot take the newest policy snapshot: %s",
+                     err.what());
     }
 }
 
@@ -100,7 +114,7 @@ public:
         // CSCGuardReloadInterval; unreadable: logged) the start-up policy
         // serves until there is one. An exception (out of memory) reaches
         // child_init, which ends the child.
-        take_newer_snapshot(*shared_);
+        shared_->taker.take_newer();
         thread_ = std::thread([shared = shared_] { run(shared); });
     }
 
@@ -127,10 +141,26 @@ private:
 
 }  // namespace
 
+bool follows_snapshots(const Registry& reg) {
+    return reg.store && !reg.state_dir.empty() && reg.reload_interval > 0 && reg.store->watches_files();
+}
+
 void start_follower(apr_pool_t* pchild, server_rec* s) {
     Registry& reg = registry();
-    if (!reg.store || reg.state_dir.empty() || reg.reload_interval <= 0 || !reg.store->watches_files()) return;
-    pool_owned(pchild, new Follower(reg, s));
+    if (follows_snapshots(reg)) pool_owned(pchild, new Follower(reg, s));
+}
+
+int follow_in_parent(apr_pool_t* pconf, server_rec* s) {
+    Registry& reg = registry();
+    if (!follows_snapshots(reg)) return DECLINED;
+    if (!reg.parent_taker) reg.parent_taker = pool_owned(pconf, new SnapshotTaker(reg, s));
+    try {
+        reg.parent_taker->take_newer();
+    } catch (const std::exception& err) {
+        ap_log_error(APLOG_MARK, APLOG_ERR, 0, s, "CSG0201: the parent cannot take the newest policy snapshot: %s",
+                     err.what());
+    }
+    return DECLINED;  // other modules' monitors run too
 }
 
 }  // namespace cscguard::glue

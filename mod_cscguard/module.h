@@ -52,6 +52,8 @@ struct RequireLine {
 // What the configuration declares, for the whole server: issuer and allowlist
 // names form one namespace, wherever (server or virtual host) they are written,
 // so a Require line means the same thing in every location it reaches.
+class SnapshotTaker;
+
 struct Registry {
     std::vector<IssuerDecl> issuers;
     std::vector<AllowlistSource> allowlists;
@@ -65,6 +67,7 @@ struct Registry {
     unsigned state_owner = 0;            // the uid that writes snapshots (the parent's)
     std::uint64_t generation = 0;        // of the last snapshot written or adopted by this process
     IdentityCache identities{kIdentityCacheSize};
+    SnapshotTaker* parent_taker = nullptr;  // the parent's (follow_in_parent); owned by pconf
 
     // The snapshot requests use (null before check_config).
     std::shared_ptr<const Policy> policy() const { return store ? store->current() : nullptr; }
@@ -110,6 +113,7 @@ Snapshot publish_snapshot(const std::string& state_dir, std::uint64_t generation
 // What a glance at the snapshot's first bytes tells (four times a second).
 struct SnapshotHead {
     std::optional<std::uint64_t> generation;
+    FileStamp stamp;  // of the file looked at
     bool missing = false;
     std::string error;
 };
@@ -128,6 +132,28 @@ std::uint64_t next_generation(std::uint64_t last);
 // watcher, the one process that re-reads policy files while httpd serves.
 int post_config(apr_pool_t* pconf, apr_pool_t* plog, apr_pool_t* ptemp, server_rec* s);
 void start_watcher(apr_pool_t* pconf, server_rec* s);
+
+// Takes a process's registry to newer snapshots of its configuration: maps,
+// checks and adopts them, says each problem once, and does not map a
+// snapshot it refused again until it changes.
+class SnapshotTaker {
+public:
+    SnapshotTaker(Registry& reg, server_rec* s);
+    void take_newer();  // throws only what cannot be helped (out of memory)
+
+private:
+    void complain(const std::string& text);
+
+    Registry& reg_;
+    server_rec* server_;
+    std::string last_error_;            // said once, not four times a second
+    std::optional<FileStamp> refused_;  // the snapshot file refused last
+};
+
+// In the parent, whenever the MPM runs its monitor hook (every ten seconds
+// or so): takes a newer snapshot, so children forked
+// from now on start from it, and the parent holds no old one in /run.
+int follow_in_parent(apr_pool_t* pconf, server_rec* s);
 
 // Starts the thread that takes new snapshots in this child process (after it
 // took the newest one: a child never serves an older version than another).

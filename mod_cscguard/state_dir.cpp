@@ -163,6 +163,12 @@ SnapshotHead peek_snapshot(const std::string& state_dir, unsigned owner) {
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_uid != owner || (st.st_mode & 022)) {
         head.error = not_ours(path, owner);
     } else {
+        head.stamp.exists = true;
+        head.stamp.device = st.st_dev;
+        head.stamp.inode = st.st_ino;
+        head.stamp.size = static_cast<unsigned long long>(st.st_size);
+        head.stamp.mtime_ns = st.st_mtim.tv_sec * 1000000000LL + st.st_mtim.tv_nsec;
+        head.stamp.ctime_ns = st.st_ctim.tv_sec * 1000000000LL + st.st_ctim.tv_nsec;
         n = pread(fd, bytes, sizeof bytes, 0);
         head.generation = peek_generation(std::string_view(bytes, n > 0 ? static_cast<std::size_t>(n) : 0));
         if (!head.generation) head.error = path + ": not a policy snapshot";

@@ -76,6 +76,11 @@ PemRead read_pem(std::string_view text) {
         const std::size_t number = read.blocks.size() + 1;
         const std::string end_line = "\n" + std::string(kDashes) + "END " + std::string(label) + std::string(kDashes);
         const std::size_t end = text.find(end_line, body - 1);
+        if (end != std::string_view::npos && end < body) {  // the END line right after the BEGIN line
+            read.damaged = number;
+            read.why = "it is empty";
+            return read;
+        }
         if (end == std::string_view::npos) {
             read.damaged = number;
             read.why = "has no END line";

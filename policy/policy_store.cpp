@@ -157,7 +157,17 @@ PolicyStore::PolicyStore(std::vector<std::shared_ptr<const Issuer>> issuers, std
         entry.compiled.path = std::move(source.path);
         files_.push_back(std::move(entry));
     }
-    if (before && !same_issuers(before->configuration)) before = nullptr;  // its tables index other issuers
+    if (before && !extends_issuers_of(before->configuration)) {
+        // Its tables index other issuers (one removed, renamed, reordered, or
+        // a CA certificate replaced): nothing of it can be used, and the
+        // admin must know that a CRL rolling back now would not be noticed.
+        if (log) {
+            log(LogLevel::Error, "the policy in force before this restart was compiled for other CSCGuardIssuer lines "
+                                 "(one removed, renamed, moved or given another certificate): the files on disk are "
+                                 "trusted as at a first start, also a CRL that rolls back");
+        }
+        before = nullptr;
+    }
     for (auto& entry : files_) start(entry, before, log);
     current_.store(build());
 }
@@ -185,16 +195,19 @@ bool PolicyStore::refresh(const LogSink& log) {
     return changed;
 }
 
+// One SHA-256 per issuer (name and certificate), in the configuration's
+// order, joined with '.': compiled tables refer to issuers by that order.
 std::string PolicyStore::issuers_id() const {
-    std::string text;
+    std::string out;
     for (const auto& issuer : issuers_) {
         unsigned char* der = nullptr;
         const int len = i2d_X509(&issuer->certificate(), &der);
-        text += "issuer " + issuer->name() + " " +
-                (len > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<std::size_t>(len)) : "") + "\n";
+        const std::string text = "issuer " + issuer->name() + " " +
+                                 (len > 0 ? std::string(reinterpret_cast<char*>(der), static_cast<std::size_t>(len)) : "");
         OPENSSL_free(der);
+        out += (out.empty() ? "" : ".") + to_hex(sha256_of(text));
     }
-    return to_hex(sha256_of(text));
+    return out;
 }
 
 std::string PolicyStore::configuration_id() const {
@@ -205,10 +218,14 @@ std::string PolicyStore::configuration_id() const {
     return issuers_id() + "-" + to_hex(sha256_of(text));
 }
 
-bool PolicyStore::same_issuers(const std::string& configuration) const {
-    const std::string mine = issuers_id();
-    return configuration.size() > mine.size() && configuration.compare(0, mine.size(), mine) == 0 &&
-           configuration[mine.size()] == '-';
+bool PolicyStore::extends_issuers_of(const std::string& configuration) const {
+    const std::string mine = issuers_id() + "-";
+    const std::size_t dash = configuration.find('-');
+    if (dash == std::string::npos) return false;
+    const std::string theirs = configuration.substr(0, dash);
+    // Theirs are mine, or the first of mine (issuers added at the end keep
+    // every old index).
+    return mine.compare(0, theirs.size(), theirs) == 0 && (mine[theirs.size()] == '-' || mine[theirs.size()] == '.');
 }
 
 std::vector<const CompiledFile*> PolicyStore::files() const {

@@ -55,8 +55,8 @@ public:
     // file and line - unless `before` (the snapshot in force before a restart;
     // null at a first start) holds a good version of it, which then stays in
     // force (logged to `log` at error level), as it does when the file on disk
-    // would roll a CRL back. `before` counts only when its issuers are this
-    // configuration's (same_issuers).
+    // would roll a CRL back. `before` counts only when this configuration's
+    // issuers extend its issuers (extends_issuers_of); else that is logged.
     PolicyStore(std::vector<std::shared_ptr<const Issuer>> issuers, std::vector<AllowlistSource> allowlists,
                 std::vector<CrlSource> crls, std::time_t crl_grace, const Snapshot* before = nullptr,
                 const LogSink& log = {});
@@ -77,9 +77,10 @@ public:
     // compiled tables refer to by index), then its files' names and paths. A
     // snapshot of another configuration is not adopted.
     std::string configuration_id() const;
-    // Whether `configuration` (of a snapshot) has this store's issuers, so
-    // its compiled tables mean the same here.
-    bool same_issuers(const std::string& configuration) const;
+    // Whether `configuration` (of a snapshot) has this store's issuers, or the
+    // first of them (issuers added at the end), so its compiled tables mean
+    // the same here.
+    bool extends_issuers_of(const std::string& configuration) const;
     const std::vector<std::string>& issuer_names() const { return issuer_names_; }
 
     // Takes every file's version from `snapshot` (opened against

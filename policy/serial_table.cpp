@@ -102,11 +102,20 @@ SerialTable SerialTable::open(std::string_view bytes, std::shared_ptr<const void
 }
 
 bool SerialTable::contains(std::uint16_t issuer, const SerialOctets& serial) const {
-    if (count_ == 0 || kKeyPrefix + serial.size > width_) return false;
+    std::string_view magnitude = serial.view();
+    while (!magnitude.empty() && magnitude.front() == '\0') magnitude.remove_prefix(1);
+    return find(issuer, reinterpret_cast<const unsigned char*>(magnitude.data()), magnitude.size(),
+                serial.negative && !magnitude.empty());
+}
+
+bool SerialTable::find(std::uint16_t issuer, const unsigned char* magnitude, std::size_t size, bool negative) const {
+    if (count_ == 0 || kKeyPrefix + size > width_) return false;
     unsigned char key[kMaxWidth];
-    make_key(key, width_, issuer, serial.bytes, serial.size, serial.negative);
+    make_key(key, width_, issuer, magnitude, size, negative);
     const std::size_t b = bucket_of(hash_key(key, width_), bits_);
-    const std::uint32_t end = load32(buckets_ + (b + 1) * 4);
+    // Checked by open(), clamped again: the mapping is shared with a file its
+    // owner could still rewrite in place.
+    const std::uint32_t end = std::min(load32(buckets_ + (b + 1) * 4), count_);
     for (std::uint32_t i = load32(buckets_ + b * 4); i < end; ++i) {
         if (std::memcmp(keys_ + std::size_t{i} * width_, key, width_) == 0) return true;
     }
@@ -121,7 +130,7 @@ bool SerialTable::contains(std::uint16_t issuer, const Serial& serial) const {
     if (negative) hex.remove_prefix(1);
     while (!hex.empty() && hex.front() == '0') hex.remove_prefix(1);
     const std::size_t octets = (hex.size() + 1) / 2;
-    if (count_ == 0 || kKeyPrefix + octets > width_) return false;
+    if (count_ == 0 || octets > kMaxTableSerialOctets) return false;
     unsigned char magnitude[kMaxTableSerialOctets];
     std::size_t d = 0;
     std::size_t o = 0;
@@ -129,14 +138,7 @@ bool SerialTable::contains(std::uint16_t issuer, const Serial& serial) const {
     for (; d < hex.size(); d += 2) {
         magnitude[o++] = static_cast<unsigned char>(hex_value(hex[d]) << 4 | hex_value(hex[d + 1]));
     }
-    unsigned char key[kMaxWidth];
-    make_key(key, width_, issuer, magnitude, octets, negative && octets > 0);
-    const std::size_t b = bucket_of(hash_key(key, width_), bits_);
-    const std::uint32_t end = load32(buckets_ + (b + 1) * 4);
-    for (std::uint32_t i = load32(buckets_ + b * 4); i < end; ++i) {
-        if (std::memcmp(keys_ + std::size_t{i} * width_, key, width_) == 0) return true;
-    }
-    return false;
+    return find(issuer, magnitude, octets, negative && octets > 0);
 }
 
 void SerialTableBuilder::reserve(std::size_t entries, std::size_t octets) {

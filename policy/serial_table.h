@@ -44,6 +44,9 @@ public:
     std::string_view bytes() const { return bytes_; }
 
 private:
+    // `magnitude` without leading zero octets; `negative` false for zero.
+    bool find(std::uint16_t issuer, const unsigned char* magnitude, std::size_t size, bool negative) const;
+
     std::string_view bytes_;
     std::shared_ptr<const void> owner_;
     const unsigned char* keys_ = nullptr;

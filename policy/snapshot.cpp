@@ -236,7 +236,7 @@ Snapshot open_snapshot(std::string_view data, std::shared_ptr<const void> owner,
     if (const auto format = in.get<std::uint32_t>("format"); format != kFormat) {
         in.fail("format " + std::to_string(format) + ", this module reads format " + std::to_string(kFormat));
     }
-    in.get<std::uint32_t>("header");
+    if (in.get<std::uint32_t>("header") != 0) in.fail("unknown header flags");
     Snapshot snapshot;
     snapshot.generation = in.get<std::uint64_t>("generation");
     if (in.get<std::uint64_t>("size") != data.size()) in.fail("its recorded size does not match");

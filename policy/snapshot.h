@@ -16,8 +16,8 @@
 //             32-byte SHA-256 of the file's bytes | u8 kind (1 allowlist, 2 CRL) |
 //     allowlist: u64 n + serial table (serial_table.h)
 //     CRL file:  u32 count, per CRL in force: str issuer | u16 issuer index |
-//                str number | 32-byte SHA-256 of the DER | i64 thisUpdate |
-//                i64 nextUpdate | u64 n + serial table of the revoked
+//                str source | str crlNumber | str SHA-256 of the DER (hex) |
+//                i64 thisUpdate | i64 nextUpdate | u64 n + serial table of the revoked
 //   SHA-256 of everything before (32 bytes)
 //
 // str = u32 n + bytes. Integers are little-endian.

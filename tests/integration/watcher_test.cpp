@@ -292,6 +292,16 @@ TEST(Watcher, OldSnapshotsAreUnmappedAfterManyReloads) {
         EXPECT_GE(snapshot_mappings(child), 1) << "child " << child << " serves from no snapshot";
     }
     EXPECT_LE(snapshot_mappings(site.server.watcher()), 1);
+    // The parent follows too (httpd's monitor hook, every ten seconds): it
+    // holds the current snapshot, not the one of httpd's start, which would
+    // keep its pages in /run.
+    const std::string parent_maps = "/proc/" + std::to_string(site.server.pid()) + "/maps";
+    for (int i = 0; i < 150 && read_file(parent_maps).find("policy.snapshot (deleted)") != std::string::npos; ++i) {
+        std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_EQ(read_file(parent_maps).find("policy.snapshot (deleted)"), std::string::npos)
+        << "the parent still maps a replaced snapshot after 15 s";
+    EXPECT_EQ(snapshot_mappings(site.server.pid()), 1);
     expect_clean_log(site.server, {"CSG0202"});
 }
 

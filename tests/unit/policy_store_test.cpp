@@ -351,6 +351,20 @@ TEST_F(Store, ARolledBackCrlStaysRefusedAcrossRestartsAndReloads) {
     EXPECT_TRUE(revoked("01", "kitty", third.get()));
 }
 
+// An issuer added at the end at a restart keeps every old index: the policy
+// before still guards against a rolled-back CRL (it used to be dropped
+// silently whenever the issuers changed at all).
+TEST_F(Store, AnIssuerAddedAtTheEndKeepsThePolicyBefore) {
+    const std::string old_crl = kitty.crl({});
+    replace(crl, kitty.crl({{"01"}}));
+    auto kitty_only = another_store(nullptr, {Issuer::from_pem("kitty", kitty.pem())});
+    const Snapshot before = snapshot_of(*kitty_only);
+    replace(crl, old_crl);
+    store = another_store(&before);  // kitty, then acme: acme is new
+    EXPECT_TRUE(revoked("01"));
+    EXPECT_NE(first_error().find("is older than the one in force"), std::string::npos) << first_error();
+}
+
 TEST_F(Store, ASnapshotOfAnotherIssuerSetNoLongerApplies) {
     replace(crl, kitty.crl({{"01"}}) + acme.crl({}));
     ASSERT_TRUE(refresh());
@@ -358,7 +372,8 @@ TEST_F(Store, ASnapshotOfAnotherIssuerSetNoLongerApplies) {
     replace(crl, kitty.crl({}));  // acme is no longer declared after this restart: the file is right
     store = another_store(&before, {Issuer::from_pem("kitty", kitty.pem())});
     EXPECT_FALSE(revoked("01"));
-    EXPECT_EQ(errors(), 0u);
+    ASSERT_EQ(errors(), 1u);
+    EXPECT_NE(first_error().find("compiled for other CSCGuardIssuer lines"), std::string::npos) << first_error();
 }
 
 TEST_F(Store, TheSnapshotHoldsWhatIsInForce) {
@@ -407,10 +422,12 @@ TEST_F(Store, AdoptKeepsWhatTheSnapshotDoesNotHold) {
 
 TEST_F(Store, TheConfigurationIdNamesIssuersAndFiles) {
     const std::string id = store->configuration_id();
-    EXPECT_EQ(id.size(), 129u);  // the issuers' SHA-256, '-', the files'
-    EXPECT_TRUE(store->same_issuers(id));
-    EXPECT_TRUE(store->same_issuers(id.substr(0, 65) + "another file set"));
-    EXPECT_FALSE(store->same_issuers(id.substr(0, 64)));
+    EXPECT_EQ(id.size(), 194u);  // each issuer's SHA-256, '.', '-', the files'
+    EXPECT_TRUE(store->extends_issuers_of(id));
+    EXPECT_TRUE(store->extends_issuers_of(id.substr(0, 130) + "another file set"));
+    EXPECT_TRUE(store->extends_issuers_of(id.substr(0, 64) + "-files")) << "kitty alone: acme added at the end";
+    EXPECT_FALSE(store->extends_issuers_of(id.substr(0, 64)));
+    EXPECT_FALSE(store->extends_issuers_of(id.substr(65, 64) + "-files")) << "acme alone: kitty added before it";
     EXPECT_EQ(another_store()->configuration_id(), id);
     EXPECT_NE(another_store(nullptr, {Issuer::from_pem("kitty", kitty.pem())})->configuration_id(), id);
     EXPECT_NE(another_store(nullptr, {Issuer::from_pem("kitty", kitty.pem()), Issuer::from_pem("acme", impostor.pem())})
@@ -418,7 +435,7 @@ TEST_F(Store, TheConfigurationIdNamesIssuersAndFiles) {
               id)
         << "another certificate under the same name";
     EXPECT_FALSE(another_store(nullptr, {Issuer::from_pem("acme", acme.pem()), Issuer::from_pem("kitty", kitty.pem())})
-                     ->same_issuers(id))
+                     ->extends_issuers_of(id))
         << "another order: compiled tables index issuers by their place";
 }
 
