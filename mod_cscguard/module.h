@@ -110,7 +110,7 @@ std::string snapshot_path(const std::string& state_dir);
 // a snapshot too big to be read).
 Snapshot publish_snapshot(const std::string& state_dir, std::uint64_t generation, const std::string& configuration,
                           const std::vector<const CompiledFile*>& files, const std::vector<std::string>& issuer_names);
-// What a glance at the snapshot's first bytes tells (four times a second).
+// What a glance at the snapshot's first bytes tells (ten times a second).
 struct SnapshotHead {
     std::optional<std::uint64_t> generation;
     FileStamp stamp;  // of the file looked at
@@ -146,7 +146,7 @@ private:
 
     Registry& reg_;
     server_rec* server_;
-    std::string last_error_;            // said once, not four times a second
+    std::string last_error_;            // said once, not ten times a second
     std::optional<FileStamp> refused_;  // the snapshot file refused last
 };
 

@@ -80,6 +80,24 @@ std::optional<Serial> Serial::try_parse(std::string_view text, std::string* why)
 }
 
 bool SerialOctets::parse(std::string_view text, SerialOctets& out) {
+    // Most lines of a big list are plain hex digits: packed straight into
+    // octets. Anything else ("0x", ':', a sign, a stray character) goes the
+    // way every spelling goes.
+    std::size_t first = 0;
+    while (first < text.size() && text[first] == '0') ++first;
+    const std::size_t digits_left = text.size() - first;
+    bool plain = !text.empty() && digits_left <= 2 * kMaxSerialOctets;
+    for (std::size_t i = first; plain && i < text.size(); ++i) plain = is_hex(text[i]);
+    if (plain) {
+        out.negative = false;
+        out.size = (digits_left + 1) / 2;
+        std::size_t d = first;
+        std::size_t o = 0;
+        const auto nibble = [](char c) { return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10; };
+        if (digits_left % 2) out.bytes[o++] = static_cast<unsigned char>(nibble(text[d++]));
+        for (; d < text.size(); d += 2) out.bytes[o++] = static_cast<unsigned char>(nibble(text[d]) << 4 | nibble(text[d + 1]));
+        return true;
+    }
     Digits digits;
     if (!scan(text, digits, nullptr)) return false;
     out.negative = digits.negative;

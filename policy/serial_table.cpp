@@ -155,11 +155,13 @@ void SerialTableBuilder::add(std::uint16_t issuer, std::string_view magnitude, b
     if (offsets_.size() >= 0xFFFFFFFFu || entries_.size() > 0xFFFFFFFFu - kMaxWidth) {
         throw PolicyError("more entries than a table holds");
     }
-    offsets_.push_back(static_cast<std::uint32_t>(entries_.size()));
-    const auto* issuer_bytes = reinterpret_cast<const unsigned char*>(&issuer);
-    entries_.insert(entries_.end(), issuer_bytes, issuer_bytes + 2);
-    entries_.push_back(static_cast<unsigned char>((negative && !magnitude.empty() ? 0x80 : 0) | magnitude.size()));
-    entries_.insert(entries_.end(), magnitude.begin(), magnitude.end());
+    const std::size_t at = entries_.size();
+    offsets_.push_back(static_cast<std::uint32_t>(at));
+    entries_.resize(at + kKeyPrefix + magnitude.size());
+    unsigned char* e = entries_.data() + at;
+    std::memcpy(e, &issuer, 2);
+    e[2] = static_cast<unsigned char>((negative && !magnitude.empty() ? 0x80 : 0) | magnitude.size());
+    std::memcpy(e + kKeyPrefix, magnitude.data(), magnitude.size());
     longest_ = std::max(longest_, magnitude.size());
 }
 
@@ -167,53 +169,51 @@ std::string SerialTableBuilder::finish() {
     const std::size_t width = kKeyPrefix + longest_;
     const auto entry = [this](std::uint32_t offset) { return entries_.data() + offset; };
     const auto entry_size = [](const unsigned char* e) { return kKeyPrefix + (e[2] & 0x7F); };
-    // Each entry's hash (of its key at full width), sorted by hash - which
-    // orders the buckets - then by entry, so duplicates sit side by side.
-    struct Slot {
-        std::uint64_t hash;
-        std::uint32_t offset;
-    };
-    std::vector<Slot> slots(offsets_.size());
+    const std::size_t added = offsets_.size();
+    const unsigned bits = bits_for(added);
+    const std::size_t buckets = (std::size_t{1} << bits) + 1;
+
+    // A counting sort by bucket (the bucket index is its prefix sum): no
+    // comparisons, two passes over the entries.
+    std::vector<std::uint32_t> bucket(added);
+    std::vector<std::uint32_t> start(buckets + 1, 0);
     unsigned char key[kMaxWidth];
-    for (std::size_t i = 0; i < offsets_.size(); ++i) {
+    for (std::size_t i = 0; i < added; ++i) {
         const unsigned char* e = entry(offsets_[i]);
         std::memcpy(key, e, entry_size(e));
         std::memset(key + entry_size(e), 0, width - entry_size(e));
-        slots[i] = {hash_key(key, width), offsets_[i]};
+        bucket[i] = static_cast<std::uint32_t>(bucket_of(hash_key(key, width), bits));
+        ++start[bucket[i] + 1];
     }
+    for (std::size_t b = 0; b < buckets; ++b) start[b + 1] += start[b];
+    std::vector<std::uint32_t> order(added);
+    {
+        std::vector<std::uint32_t> next(start.begin(), start.end() - 1);
+        for (std::size_t i = 0; i < added; ++i) order[next[bucket[i]]++] = offsets_[i];
+    }
+    std::vector<std::uint32_t>().swap(bucket);
     std::vector<std::uint32_t>().swap(offsets_);
-    const auto same_entry = [&](const Slot& a, const Slot& b) {
-        const unsigned char* x = entry(a.offset);
-        return entry_size(x) == entry_size(entry(b.offset)) && std::memcmp(x, entry(b.offset), entry_size(x)) == 0;
-    };
-    std::sort(slots.begin(), slots.end(), [&](const Slot& a, const Slot& b) {
-        if (a.hash != b.hash) return a.hash < b.hash;
-        const unsigned char* x = entry(a.offset);
-        const unsigned char* y = entry(b.offset);
-        const int order = std::memcmp(x, y, std::min(entry_size(x), entry_size(y)));
-        return order != 0 ? order < 0 : entry_size(x) < entry_size(y);
-    });
-    slots.erase(std::unique(slots.begin(), slots.end(),
-                            [&](const Slot& a, const Slot& b) { return a.hash == b.hash && same_entry(a, b); }),
-                slots.end());
 
-    const std::size_t count = slots.size();
-    const unsigned bits = bits_for(count);
-    const std::size_t buckets = (std::size_t{1} << bits) + 1;
-    std::string out(kHeaderBytes + buckets * 4 + count * width, '\0');  // zeros: the keys' padding
+    // Each bucket's keys, a duplicate kept once (buckets hold about two).
+    std::string out(kHeaderBytes + buckets * 4 + added * width, '\0');  // zeros: the keys' padding
+    char* key_out = out.data() + kHeaderBytes + buckets * 4;
+    std::size_t count = 0;
+    for (std::size_t b = 0; b + 1 < buckets; ++b) {
+        put32(out, kHeaderBytes + b * 4, static_cast<std::uint32_t>(count));
+        const std::size_t first = count;
+        for (std::uint32_t i = start[b]; i < start[b + 1]; ++i) {
+            const unsigned char* e = entry(order[i]);
+            bool seen = false;  // the same issuer, sign, length (one byte) and octets
+            for (std::size_t k = first; k < count && !seen; ++k) seen = std::memcmp(key_out + k * width, e, entry_size(e)) == 0;
+            if (!seen) std::memcpy(key_out + count++ * width, e, entry_size(e));
+        }
+    }
+    put32(out, kHeaderBytes + (buckets - 1) * 4, static_cast<std::uint32_t>(count));
     put32(out, 0, static_cast<std::uint32_t>(count));
     const auto w16 = static_cast<std::uint16_t>(width);
     std::memcpy(out.data() + 4, &w16, 2);
     out[6] = static_cast<char>(bits);
-    char* key_out = out.data() + kHeaderBytes + buckets * 4;
-    for (std::size_t b = 0, next = 0; b + 1 < buckets; ++b) {
-        put32(out, kHeaderBytes + b * 4, static_cast<std::uint32_t>(next));
-        for (; next < count && bucket_of(slots[next].hash, bits) == b; ++next) {
-            const unsigned char* e = entry(slots[next].offset);
-            std::memcpy(key_out + next * width, e, entry_size(e));
-        }
-    }
-    put32(out, kHeaderBytes + (buckets - 1) * 4, static_cast<std::uint32_t>(count));
+    out.resize(kHeaderBytes + buckets * 4 + count * width);  // without the duplicates' room
     std::vector<unsigned char>().swap(entries_);
     longest_ = 0;
     return out;
