@@ -46,7 +46,7 @@ void SnapshotTaker::take_newer() {
         return;
     }
     if (*head.generation <= reg_.generation) return;
-    // A snapshot refused once is not mapped and hashed again four times a
+    // A snapshot refused once is not mapped and hashed again ten times a
     // second: only once it changes (another file, owner or mode).
     if (refused_ && *refused_ == head.stamp) return;
     std::string why;

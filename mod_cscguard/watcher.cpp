@@ -116,7 +116,15 @@ bool catch_up(Registry& reg, OnceLog& once) {
         if (getppid() != parent) _exit(0);
         try {
             if (!caught_up && !(caught_up = catch_up(reg, once))) continue;
-            if (reg.store->refresh(log)) unpublished = true;
+            if (reg.store->refresh(log)) {
+                unpublished = true;
+                // Files often change together (an allowlist and a CRL renamed
+                // one after the other): one that changed while another was
+                // compiled goes into the same snapshot, so every child maps
+                // and checks one snapshot, not two.
+                for (int again = 0; again < 3 && reg.store->refresh(log); ++again) {
+                }
+            }
             if (!unpublished) {
                 // Not the snapshot published last (removed by a cleaner of /run,
                 // replaced): children forked from now on would serve the
