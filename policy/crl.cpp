@@ -7,10 +7,10 @@
 #include <openssl/x509v3.h>
 
 #include "crl_der.h"
-#include "pem.h"
+#include "digest.h"
 #include "error.h"
 #include "file.h"
-#include "snapshot.h"
+#include "pem.h"
 
 namespace cscguard {
 namespace {
@@ -53,20 +53,20 @@ bool only_whitespace(std::string_view text) {
 // torn inside its BEGIN line would vanish silently: the BEGIN lines are
 // counted, and nothing but whitespace may follow the last END line.
 std::vector<RawCrl> read_pem_crls(std::string_view data, const std::string& origin) {
-    const PemRead pem = read_pem(data);
+    PemRead pem = read_pem(data);
     std::vector<RawCrl> crls;
     const auto where = [&origin](std::size_t block) { return origin + ": PEM block #" + std::to_string(block); };
     for (std::size_t i = 0; i < pem.blocks.size(); ++i) {
-        const PemBlock& block = pem.blocks[i];
+        PemBlock& block = pem.blocks[i];
         if (block.label != PEM_STRING_X509_CRL) throw PolicyError(where(i + 1) + " is a " + block.label + ", not an X509 CRL");
         try {
-            crls.push_back(raw_crl(block.der));
+            crls.push_back(raw_crl(std::move(block.der)));  // tens of MB: moved, not copied
         } catch (const PolicyError& err) {
             throw PolicyError(where(i + 1) + " does not hold one complete CRL: " + err.what());
         }
     }
     if (pem.damaged) {
-        if (pem.why.rfind("has PEM headers", 0) == 0) throw PolicyError(where(pem.damaged) + " " + pem.why + "; a CRL has none");
+        if (pem.headers) throw PolicyError(where(pem.damaged) + " " + pem.why + "; a CRL has none");
         throw PolicyError(where(pem.damaged) + " is damaged or truncated (a file still being written?): " + pem.why);
     }
     const std::size_t begins = count_of(data, "-----BEGIN");
@@ -113,15 +113,6 @@ std::string crl_number(X509_CRL& crl) {
     return hex;
 }
 
-std::string sha256_hex(std::string_view der) {
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char b : sha256_of(der)) {
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
-}
 
 // Canonical hex integers: the longer is bigger, else the text decides.
 int compare_hex(const std::string& a, const std::string& b) {
@@ -194,7 +185,7 @@ RevocationList check_and_read(const RawCrl& raw, const std::string& origin,
     }
     list.source = origin;
     list.number = crl_number(crl);
-    list.digest = sha256_hex(raw.der);
+    list.digest = to_hex(sha256_of(raw.der));
     list.this_update = asn1_to_time(*X509_CRL_get0_lastUpdate(&crl));
     list.next_update = asn1_to_time(*next);
     // Straight from the DER into the table: no OpenSSL object per entry.

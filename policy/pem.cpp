@@ -32,12 +32,9 @@ bool next_begin(std::string_view text, std::size_t from, std::string_view& label
     return false;
 }
 
-// Decodes the base64 lines of one block; "" and `why` when they are not.
+// Decodes the base64 lines of one block (no headers); false and `why` when
+// they are not base64.
 bool decode(std::string_view body, std::string& der, std::string& why) {
-    if (body.find(':') != std::string_view::npos) {
-        why = "has PEM headers (encrypted?)";
-        return false;
-    }
     std::string b64;
     b64.reserve(body.size());
     std::size_t padding = 0;
@@ -97,7 +94,14 @@ PemRead read_pem(std::string_view text) {
         }
         PemBlock block;
         block.label = std::string(label);
-        if (!decode(text.substr(body, end - body), block.der, read.why)) {
+        const std::string_view lines = text.substr(body, end - body);
+        if (lines.find(':') != std::string_view::npos) {
+            read.damaged = number;
+            read.headers = true;
+            read.why = "has PEM headers (encrypted?)";
+            return read;
+        }
+        if (!decode(lines, block.der, read.why)) {
             read.damaged = number;
             return read;
         }

@@ -24,6 +24,7 @@ struct PemBlock {
 struct PemRead {
     std::vector<PemBlock> blocks;
     std::size_t damaged = 0;  // the number (1-based) of the first block that is not whole; 0: none
+    bool headers = false;     // that block has PEM headers (Proc-Type...: encrypted), rather than being torn
     std::string why;          // what is wrong with it
     std::size_t end = 0;      // where the last whole block's END line ends
 };

@@ -6,16 +6,6 @@
 namespace cscguard {
 namespace {
 
-std::string to_hex(std::string_view raw) {
-    static const char* hex = "0123456789abcdef";
-    std::string out;
-    for (const unsigned char b : raw) {
-        out += hex[b >> 4];
-        out += hex[b & 15];
-    }
-    return out;
-}
-
 bool is_crl(const CompiledFile& file) { return file.kind == CompiledFile::Kind::Crl; }
 
 std::size_t entries_of(const CompiledFile& file) {
@@ -44,12 +34,12 @@ std::string PolicyStore::label(const Watched& entry) const {
 
 // The file's bytes compiled: an allowlist's table, or a CRL file's CRLs, the
 // newest of each issuer.
-CompiledFile PolicyStore::compile(const Watched& entry, const FileContent& fresh) const {
+CompiledFile PolicyStore::compile(const Watched& entry, const FileContent& fresh, std::string digest) const {
     CompiledFile out;
     out.kind = entry.compiled.kind;
     out.path = entry.compiled.path;
     out.stamp = fresh.stamp;
-    out.digest = sha256_of(fresh.bytes);
+    out.digest = std::move(digest);
     if (!is_crl(out)) {
         out.allowlist = parse_allowlist(fresh.bytes, out.path, issuer_names_);
         return out;
@@ -69,7 +59,8 @@ void PolicyStore::start(Watched& entry, const Snapshot* before, const LogSink& l
     if (previous && previous->kind != entry.compiled.kind) previous = nullptr;  // once a CRL, now an allowlist
     CompiledFile fresh;
     try {
-        fresh = compile(entry, read_policy_file(path, is_crl(entry.compiled) ? "CRL" : "allowlist"));
+        const FileContent content = read_policy_file(path, is_crl(entry.compiled) ? "CRL" : "allowlist");
+        fresh = compile(entry, content, sha256_of(content.bytes));
     } catch (const PolicyError& err) {
         if (!previous) throw PolicyError(label(entry) + ": " + err.what());
         entry.compiled = *previous;
@@ -107,13 +98,14 @@ bool PolicyStore::reload(Watched& entry, const LogSink& log) {
     CompiledFile fresh;
     try {
         const FileContent content = read_policy_file(path, is_crl(entry.compiled) ? "CRL" : "allowlist");
-        if (sha256_of(content.bytes) == entry.compiled.digest) {
+        std::string digest = sha256_of(content.bytes);
+        if (digest == entry.compiled.digest) {
             // The same bytes again (a daily `cscguard publish` rewrites every
             // list): nothing to compile, and nothing new to hand on.
             if (FileStamp::of(path) == content.stamp) entry.seen = content.stamp;
             return false;
         }
-        fresh = compile(entry, content);
+        fresh = compile(entry, content, std::move(digest));
     } catch (const PolicyError& err) {
         if (FileStamp::of(path) != stamp) return false;  // changed meanwhile: judge the next version
         entry.seen = stamp;

@@ -99,7 +99,7 @@ private:
 
     void start(Watched& entry, const Snapshot* before, const LogSink& log);
     bool reload(Watched& entry, const LogSink& log);
-    CompiledFile compile(const Watched& entry, const FileContent& fresh) const;
+    CompiledFile compile(const Watched& entry, const FileContent& fresh, std::string digest) const;
     std::string label(const Watched& entry) const;
     std::string issuers_id() const;
     std::shared_ptr<const Policy> build() const;

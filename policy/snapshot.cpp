@@ -18,14 +18,6 @@ constexpr std::uint32_t kFormat = 1;
 constexpr std::size_t kDigest = SHA256_DIGEST_LENGTH;
 constexpr std::uint32_t kMaxFiles = 65536;
 
-// Fetched once: OpenSSL 3's one-shot SHA256() fetches the algorithm on every
-// call, which costs more than hashing a small file.
-const EVP_MD* sha256() {
-    static EVP_MD* const md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
-    if (!md) throw PolicyError("cannot compute SHA-256: " + drain_openssl_errors());
-    return md;
-}
-
 template <typename T>
 void put(std::string& out, T value) {
     for (std::size_t i = 0; i < sizeof(T); ++i) out += static_cast<char>((static_cast<std::uint64_t>(value) >> (8 * i)) & 0xff);
@@ -97,7 +89,7 @@ void encode(Sink&& sink, std::uint64_t generation, std::string_view configuratio
             const std::vector<const CompiledFile*>& files) {
     using DigestPtr = OpenSslPtr<EVP_MD_CTX, EVP_MD_CTX_free>;
     DigestPtr sha(EVP_MD_CTX_new());
-    if (!sha || EVP_DigestInit_ex(sha.get(), sha256(), nullptr) != 1) {
+    if (!sha || EVP_DigestInit_ex(sha.get(), sha256_algorithm(), nullptr) != 1) {
         throw PolicyError("cannot compute SHA-256: " + drain_openssl_errors());
     }
     encode_body(
@@ -159,15 +151,6 @@ SerialTable read_table(Reader& in, const std::shared_ptr<const void>& owner, con
 }
 
 }  // namespace
-
-std::string sha256_of(std::string_view data) {
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len = 0;
-    if (EVP_Digest(data.data(), data.size(), md, &len, sha256(), nullptr) != 1 || len != kDigest) {
-        throw PolicyError("cannot compute SHA-256: " + drain_openssl_errors());
-    }
-    return std::string(reinterpret_cast<const char*>(md), kDigest);
-}
 
 const CompiledFile* Snapshot::find(const std::string& path) const {
     for (const auto& file : files) {

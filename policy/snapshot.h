@@ -31,6 +31,7 @@
 #include <vector>
 
 #include "crl.h"
+#include "digest.h"
 #include "file.h"
 #include "serial_table.h"
 
@@ -54,9 +55,6 @@ struct Snapshot {
 
     const CompiledFile* find(const std::string& path) const;
 };
-
-// The raw SHA-256 of `data` (32 bytes).
-std::string sha256_of(std::string_view data);
 
 // Bigger snapshots are refused.
 inline constexpr std::size_t kMaxSnapshotBytes = std::size_t{1} << 30;
