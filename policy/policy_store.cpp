@@ -2,6 +2,7 @@
 
 #include "allowlist.h"
 #include "error.h"
+#include "parallel.h"
 
 namespace cscguard {
 namespace {
@@ -50,27 +51,57 @@ CompiledFile PolicyStore::compile(const Watched& entry, const FileContent& fresh
     return out;
 }
 
+// Reads and compiles one file; thread-safe (const, and the issuers are only
+// read). A file with the bytes in force is not compiled again (a daily
+// `cscguard publish` rewrites every list).
+PolicyStore::Attempt PolicyStore::attempt(const Watched& entry, const FileStamp& stamp) const {
+    Attempt out;
+    out.stamp = stamp;
+    const std::string& path = entry.compiled.path;
+    try {
+        const FileContent content = read_policy_file(path, is_crl(entry.compiled) ? "CRL" : "allowlist");
+        std::string digest = sha256_of(content.bytes);
+        if (!entry.compiled.digest.empty() && digest == entry.compiled.digest) {
+            out.same_bytes = true;
+            out.read = content.stamp;
+        } else {
+            out.fresh = compile(entry, content, std::move(digest));
+        }
+    } catch (const PolicyError& err) {
+        out.error = err.what();
+    }
+    out.after = FileStamp::of(path);
+    return out;
+}
+
+// Every file of `entries` read and compiled, each on a core of its own while
+// there are cores: a changed allowlist and CRL are in force in the time of
+// the slower one.
+std::vector<PolicyStore::Attempt> PolicyStore::attempt_all(const std::vector<Watched*>& entries,
+                                                           const std::vector<FileStamp>& stamps) const {
+    std::vector<Attempt> out(entries.size());
+    run_in_parallel(entries.size(), [&](std::size_t i) { out[i] = attempt(*entries[i], stamps[i]); });
+    return out;
+}
+
 // A file's content at start-up: from disk, or - at a restart, when it is bad
 // now - the version in force before the restart, which its CRLs also may not
 // roll back from.
-void PolicyStore::start(Watched& entry, const Snapshot* before, const LogSink& log) {
+void PolicyStore::start(Watched& entry, Attempt attempt, const Snapshot* before, const LogSink& log) {
     const std::string& path = entry.compiled.path;
     const CompiledFile* previous = before ? before->find(path) : nullptr;
     if (previous && previous->kind != entry.compiled.kind) previous = nullptr;  // once a CRL, now an allowlist
-    CompiledFile fresh;
-    try {
-        const FileContent content = read_policy_file(path, is_crl(entry.compiled) ? "CRL" : "allowlist");
-        fresh = compile(entry, content, sha256_of(content.bytes));
-    } catch (const PolicyError& err) {
-        if (!previous) throw PolicyError(label(entry) + ": " + err.what());
+    if (attempt.error) {
+        if (!previous) throw PolicyError(label(entry) + ": " + *attempt.error);
         entry.compiled = *previous;
-        entry.seen = FileStamp::of(path);  // tried again when it changes
+        entry.seen = attempt.after;  // tried again when it changes
         if (log) {
             log(LogLevel::Error,
-                label(entry) + ": " + err.what() + "; the version in force before the restart stays in force");
+                label(entry) + ": " + *attempt.error + "; the version in force before the restart stays in force");
         }
         return;
     }
+    CompiledFile fresh = std::move(*attempt.fresh);
     if (previous && is_crl(fresh) && previous->digest != fresh.digest) {
         CrlMerge merge = merge_crls(previous->crls, fresh.crls);
         for (const auto& problem : merge.problems) {
@@ -83,36 +114,24 @@ void PolicyStore::start(Watched& entry, const Snapshot* before, const LogSink& l
     entry.compiled = std::move(fresh);
 }
 
-// One changed file, re-read by refresh(): true when what is in force for it
-// changed. Unchanged files are left alone; a file changing while being read
-// is tried next round; a missing or bad file is logged once per change.
-bool PolicyStore::reload(Watched& entry, const LogSink& log) {
+// One changed file, read and compiled: true when what is in force for it
+// changed. A file changing while being read is tried next round; a bad file
+// is logged once per change.
+bool PolicyStore::judge(Watched& entry, Attempt attempt, const LogSink& log) {
     const std::string& path = entry.compiled.path;
-    const FileStamp stamp = FileStamp::of(path);
-    if (stamp == entry.seen) return false;
-    if (!stamp.exists) {
-        entry.seen = stamp;
-        log(LogLevel::Error, label(entry) + ": " + path + " has disappeared; its last good content stays in force");
+    if (attempt.same_bytes) {
+        // Nothing to compile, and nothing new to hand on.
+        if (attempt.after == attempt.read) entry.seen = attempt.read;
         return false;
     }
-    CompiledFile fresh;
-    try {
-        const FileContent content = read_policy_file(path, is_crl(entry.compiled) ? "CRL" : "allowlist");
-        std::string digest = sha256_of(content.bytes);
-        if (digest == entry.compiled.digest) {
-            // The same bytes again (a daily `cscguard publish` rewrites every
-            // list): nothing to compile, and nothing new to hand on.
-            if (FileStamp::of(path) == content.stamp) entry.seen = content.stamp;
-            return false;
-        }
-        fresh = compile(entry, content, std::move(digest));
-    } catch (const PolicyError& err) {
-        if (FileStamp::of(path) != stamp) return false;  // changed meanwhile: judge the next version
-        entry.seen = stamp;
-        log(LogLevel::Error, label(entry) + ": " + err.what() + "; the last good version stays in force");
+    if (attempt.error) {
+        if (attempt.after != attempt.stamp) return false;  // changed meanwhile: judge the next version
+        entry.seen = attempt.stamp;
+        log(LogLevel::Error, label(entry) + ": " + *attempt.error + "; the last good version stays in force");
         return false;
     }
-    if (FileStamp::of(path) != fresh.stamp) return false;  // still being written
+    CompiledFile fresh = std::move(*attempt.fresh);
+    if (attempt.after != fresh.stamp) return false;  // still being written
     entry.seen = fresh.stamp;
     if (is_crl(fresh)) {
         // CRLs move forward issuer by issuer (merge_crls).
@@ -160,7 +179,14 @@ PolicyStore::PolicyStore(std::vector<std::shared_ptr<const Issuer>> issuers, std
         }
         before = nullptr;
     }
-    for (auto& entry : files_) start(entry, before, log);
+    std::vector<Watched*> all;
+    std::vector<FileStamp> stamps;
+    for (auto& entry : files_) {
+        all.push_back(&entry);
+        stamps.push_back(FileStamp::of(entry.compiled.path));
+    }
+    std::vector<Attempt> attempts = attempt_all(all, stamps);
+    for (std::size_t i = 0; i < all.size(); ++i) start(*all[i], std::move(attempts[i]), before, log);
     current_.store(build());
 }
 
@@ -175,16 +201,32 @@ std::shared_ptr<const Policy> PolicyStore::build() const {
 }
 
 bool PolicyStore::refresh(const LogSink& log) {
-    bool changed = false;
+    std::vector<Watched*> changed;
+    std::vector<FileStamp> stamps;
     for (auto& entry : files_) {
-        if (!reload(entry, log)) continue;
-        changed = true;
+        const FileStamp stamp = FileStamp::of(entry.compiled.path);
+        if (stamp == entry.seen) continue;  // unchanged files are left alone
+        if (!stamp.exists) {
+            entry.seen = stamp;
+            log(LogLevel::Error,
+                label(entry) + ": " + entry.compiled.path + " has disappeared; its last good content stays in force");
+            continue;
+        }
+        changed.push_back(&entry);
+        stamps.push_back(stamp);
+    }
+    std::vector<Attempt> attempts = attempt_all(changed, stamps);
+    bool any = false;
+    for (std::size_t i = 0; i < changed.size(); ++i) {
+        Watched& entry = *changed[i];
+        if (!judge(entry, std::move(attempts[i]), log)) continue;
+        any = true;
         log(LogLevel::Info, label(entry) + ": reloaded " + entry.compiled.path + " (" +
                                 std::to_string(entries_of(entry.compiled)) +
                                 (is_crl(entry.compiled) ? " revoked serials)" : " entries)"));
     }
-    if (changed) current_.store(build(), std::memory_order_release);
-    return changed;
+    if (any) current_.store(build(), std::memory_order_release);
+    return any;
 }
 
 // One SHA-256 per issuer (name and certificate), in the configuration's

@@ -97,8 +97,21 @@ private:
         CompiledFile compiled;    // the version in force
     };
 
-    void start(Watched& entry, const Snapshot* before, const LogSink& log);
-    bool reload(Watched& entry, const LogSink& log);
+    // What reading and compiling one file gave, before it is judged: files
+    // are read and compiled side by side (attempt_all), judged one by one.
+    struct Attempt {
+        FileStamp stamp;                    // before reading
+        std::optional<CompiledFile> fresh;  // compiled: its stamp is the one read
+        bool same_bytes = false;            // the bytes in force (stamp: the one read)
+        FileStamp read;                     // with same_bytes: the stamp read
+        std::optional<std::string> error;   // a bad file
+        FileStamp after;                    // after compiling: a file changing meanwhile is judged next round
+    };
+
+    Attempt attempt(const Watched& entry, const FileStamp& stamp) const;
+    std::vector<Attempt> attempt_all(const std::vector<Watched*>& entries, const std::vector<FileStamp>& stamps) const;
+    void start(Watched& entry, Attempt attempt, const Snapshot* before, const LogSink& log);
+    bool judge(Watched& entry, Attempt attempt, const LogSink& log);
     CompiledFile compile(const Watched& entry, const FileContent& fresh, std::string digest) const;
     std::string label(const Watched& entry) const;
     std::string issuers_id() const;

@@ -194,6 +194,20 @@ TEST_F(Store, OneBadFileDoesNotBlockAnotherFilesChange) {
     EXPECT_EQ(errors(), 1u);
 }
 
+// Files that changed together are compiled side by side, and still judged
+// and logged in the configuration's order, in one refresh.
+TEST_F(Store, FilesChangedTogetherAreAllTakenInOneRefreshAndLoggedInOrder) {
+    replace(list, "kitty:01\nkitty:02\nkitty:03\n");
+    replace(crl, kitty.crl({{"05", "06"}}));
+    EXPECT_TRUE(refresh());
+    EXPECT_TRUE(listed("03"));
+    EXPECT_TRUE(revoked("06"));
+    ASSERT_EQ(logged.size(), 2u);
+    EXPECT_EQ(logged[0].second, "CSCGuardAllowlist staff (site.conf:3): reloaded " + list + " (3 entries)");
+    EXPECT_EQ(logged[1].second, "CSCGuardCRL (site.conf:4): reloaded " + crl + " (2 revoked serials)");
+    EXPECT_FALSE(refresh()) << "both were judged: nothing is left for the next round";
+}
+
 TEST_F(Store, StartupRefusesABadFileNamingTheDirective) {
     replace(list, "nobody:01\n");
     try {
