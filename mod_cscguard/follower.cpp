@@ -64,8 +64,8 @@ void SnapshotTaker::take_newer() {
     reg_.generation = snapshot->generation;
     last_error_.clear();
     refused_.reset();
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server_, "CSG0208: took policy snapshot %llu",
-                 static_cast<unsigned long long>(snapshot->generation));
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server_, "CSG0208: took policy snapshot %s",
+                 std::to_string(snapshot->generation).c_str());  // APR's formatter has no %llu
 }
 
 namespace {
@@ -129,8 +129,8 @@ public:
             return;
         }
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, shared_->server,
-                     "CSG0205: the policy thread did not stop within %lld s; this child exits without waiting for it",
-                     static_cast<long long>(kStopTimeout.count()));
+                     "CSG0205: the policy thread did not stop within %s s; this child exits without waiting for it",
+                     std::to_string(kStopTimeout.count()).c_str());
         thread_.detach();
     }
 

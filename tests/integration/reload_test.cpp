@@ -4,6 +4,7 @@
 #include <csignal>
 #include <atomic>
 #include <mutex>
+#include <regex>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -46,7 +47,7 @@ TEST_P(LiveReload, RevokeThenRewriteCrlDeniesWithoutRestart) {
 }
 
 TEST_P(LiveReload, AddedAllowlistSerialIsGrantedWithoutRestart) {
-    PolicySite site(kReload, GetParam());
+    PolicySite site(kReload + "LogLevel warn cscguard:debug\n", GetParam());
     site.server.start();
     ASSERT_EQ(site.status("/allowlist", "san-only"), 403);
     write_file(site.list(), "kitty:1D1D1C749D9C2D16 eager\nkitty:0a:1b san-only\n");
@@ -55,6 +56,10 @@ TEST_P(LiveReload, AddedAllowlistSerialIsGrantedWithoutRestart) {
     std::cout << "[ measured ] " << GetParam() << ": allowlist entry in force after " << took << " s\n";
     std::this_thread::sleep_for(std::chrono::milliseconds(kInterval * 1000 + 500));
     for (int i = 0; i < 20; ++i) EXPECT_EQ(site.status("/allowlist", "san-only"), 200) << "request " << i;
+    // Children say which snapshot they took (at debug level), by number.
+    const std::string log = site.server.error_log();
+    EXPECT_TRUE(std::regex_search(log, std::regex("CSG0208: took policy snapshot [0-9]+\n"))) << log;
+    EXPECT_EQ(log.find("snapshot %"), std::string::npos) << "a format APR does not know: " << log;
     expect_clean_log(site.server);
 }
 
