@@ -37,9 +37,10 @@ const Identity& request_identity(request_rec* r, const Policy& policy, const cha
         std::shared_ptr<const Identity> identity = reg.identities.get(pem, policy, &decoded);  // throws before caching
         if (decoded && APLOG_R_IS_LEVEL(r, APLOG_DEBUG)) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
-                          "CSG0006: decoded the client certificate %s:%s (%s); this process now caches %zu",
+                          "CSG0006: decoded the client certificate %s:%s (%s); this process now caches %s",
                           identity->issuer.c_str(), identity->cert.serial().canonical().c_str(),
-                          identity->cert.subject_dn().c_str(), reg.identities.size());
+                          identity->cert.subject_dn().c_str(),
+                          std::to_string(reg.identities.size()).c_str());  // APR's formatter has no %zu
         }
         cache->pem = pem;
         cache->identity = std::move(identity);

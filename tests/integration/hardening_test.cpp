@@ -155,6 +155,7 @@ TEST(Http2, ANewConnectionOfTheSameClientIsNotDecodedAgain) {
     site.server.start();
     for (int i = 0; i < 5; ++i) ASSERT_EQ(site.status("/valid", "eager"), 200);  // fresh connections
     EXPECT_EQ(count_of(site.server.error_log(), "CSG0006: decoded"), 1u) << site.server.error_log();
+    EXPECT_EQ(count_of(site.server.error_log(), "); this process now caches 1\n"), 1u) << site.server.error_log();
     expect_clean_log(site.server);
 }
 
