@@ -7,10 +7,10 @@
 // snapshot instead of parsing anything - one parse per change, whatever the
 // number of children, and one copy of the tables in memory (the page cache),
 // shared by all of them. A restart knows exactly what was in force before it.
-// A snapshot is input like any file: its layout, sizes and SHA-256 are
+// A snapshot is input like any file: its layout, sizes and checksum are
 // checked before anything in it is believed.
 //
-//   "CSGSNAP1" | u32 format (1) | u32 0 | u64 generation | u64 total size |
+//   "CSGSNAP1" | u32 format (2) | u32 0 | u64 generation | u64 total size |
 //   str configuration id | u32 file count |
 //   per file: str path | u64 device, inode, size | i64 mtime_ns, ctime_ns |
 //             32-byte SHA-256 of the file's bytes | u8 kind (1 allowlist, 2 CRL) |
@@ -18,7 +18,7 @@
 //     CRL file:  u32 count, per CRL in force: str issuer | u16 issuer index |
 //                str source | str crlNumber | str SHA-256 of the DER (hex) |
 //                i64 thisUpdate | i64 nextUpdate | u64 n + serial table of the revoked
-//   SHA-256 of everything before (32 bytes)
+//   XXH3-128 of everything before (16 bytes, canonical: big-endian)
 //
 // str = u32 n + bytes. Integers are little-endian.
 #pragma once
@@ -74,7 +74,7 @@ std::string encode_snapshot(const Snapshot& snapshot);
 std::optional<std::uint64_t> peek_generation(std::string_view head);
 inline constexpr std::size_t kSnapshotHeadBytes = 24;
 
-// Checks `data` whole (magic, format, sizes, every table's layout, SHA-256)
+// Checks `data` whole (magic, format, sizes, every table's layout, checksum)
 // and returns its files, whose tables point into `data`; `owner` keeps the
 // bytes alive (a mapped file). Throws PolicyError "ORIGIN: not a policy
 // snapshot: reason" for anything that is not an intact snapshot of this

@@ -1,8 +1,8 @@
 // Fuzz target: policy snapshots (policy/snapshot.h) and their serial tables
 // (policy/serial_table.h), what every child maps and searches in place.
 //
-// The SHA-256 in a snapshot is a checksum, not a signature: whoever can write
-// the file can make any content check out. So the tables' own checks are
+// The checksum (XXH3-128) in a snapshot guards against damage, not forgery:
+// whoever can write the file can make any content check out. So the tables' own checks are
 // what keeps a lookup inside the mapping, and they get the raw input too.
 //
 // Four ways in, one input:

@@ -141,7 +141,7 @@ TEST(Snapshot, ForeignFilesAndOtherFormatsAreRefusedWithTheReason) {
     EXPECT_EQ(error_of(std::string(100, '\0')), "policy.snapshot: not a policy snapshot: no CSGSNAP1 header");
     const std::string data = encode_snapshot(sample());
     EXPECT_EQ(error_of(data + "x"),
-              "policy.snapshot: not a policy snapshot: its SHA-256 does not match (damaged or truncated)");
+              "policy.snapshot: not a policy snapshot: its checksum does not match (damaged or truncated)");
     EXPECT_EQ(peek_generation("kitty:01\n and more than twenty-four bytes"), std::nullopt);
 }
 
