@@ -155,6 +155,10 @@ TEST(Watcher, ARemovedSnapshotIsPublishedAgain) {
     ASSERT_GE(site.seconds_until("/valid", "eager", 403, 10), 0);
     std::filesystem::remove(snapshot_file(site.server));
     EXPECT_TRUE(site.server.log_shows("was removed or replaced; publishing it again")) << site.server.error_log();
+    // The line comes first, then the snapshot is written.
+    for (int waited = 0; waited < 50 && !std::filesystem::exists(snapshot_file(site.server)); ++waited) {
+        std::this_thread::sleep_for(100ms);
+    }
     EXPECT_TRUE(std::filesystem::exists(snapshot_file(site.server)));
     for (pid_t child : site.server.serving_children()) kill(child, SIGKILL);  // new children, forked now
     std::this_thread::sleep_for(1500ms);
@@ -240,6 +244,10 @@ TEST(Watcher, ADamagedSnapshotIsRefusedAndThePolicyInForceStays) {
     make_crl("kitty-ca", site.kitty_crl() + ".new", 24, {kEagerSerial});
     std::rename((site.kitty_crl() + ".new").c_str(), site.kitty_crl().c_str());
     ASSERT_GE(site.seconds_until("/valid", "eager", 403, 10), 0);
+    // One child denies: the others take that snapshot within a poll (0.1 s)
+    // - before it is damaged, or they would rightly keep the one before.
+    std::this_thread::sleep_for(1s);
+    for (int i = 0; i < 10; ++i) ASSERT_EQ(site.status("/valid", "eager"), 403) << "not every child took the revocation";
     const pid_t watcher = site.server.watcher();
     ASSERT_GT(watcher, 0);
     kill(watcher, SIGSTOP);
