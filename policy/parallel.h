@@ -19,6 +19,10 @@ namespace cscguard {
 // after every thread has ended (the first by index).
 template <typename Job>
 void run_in_parallel(std::size_t count, Job&& job) {
+    if (count <= 1) {  // the common round: nothing or one file changed, no thread and no look at the cores
+        if (count == 1) job(std::size_t{0});
+        return;
+    }
     std::vector<std::exception_ptr> failures(count);
     std::atomic<std::size_t> next{0};
     const auto work = [&] {
