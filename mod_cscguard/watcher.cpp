@@ -5,6 +5,7 @@
 // state directory is the parent's to write. Every CSCGuardReloadInterval it
 // refreshes the policy store and, when a change was accepted, publishes a
 // compiled snapshot that every child maps - until that succeeds, every round;
+// a file put in place wakes it at once (file_events.h);
 // a snapshot removed or replaced is published again. It is the one process
 // that parses a changed file, however many children there are, and it keeps
 // no copy of its own: after publishing, it serves its tables from the
@@ -14,7 +15,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
-#include <ctime>
 
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -23,6 +23,7 @@
 #include "ap_listen.h"
 #include "ap_mpm.h"
 #include "apr_thread_proc.h"
+#include "file_events.h"
 #include "module.h"
 
 #include "error.h"
@@ -52,12 +53,6 @@ void reset_signals() {
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
-void sleep_seconds(int seconds) {
-    struct timespec wait {seconds, 0};
-    while (nanosleep(&wait, &wait) != 0 && errno == EINTR) {
-    }
 }
 
 // Says an error once, not every round it persists.
@@ -112,7 +107,16 @@ bool catch_up(Registry& reg, OnceLog& once) {
     OnceLog once(s);
     bool unpublished = false;  // a change accepted, not yet handed on
     std::uint64_t above = 0;    // a generation the next snapshot must pass (one put in place by someone else)
-    for (;; sleep_seconds(reg.reload_interval)) {
+    std::vector<std::string> paths;
+    for (const CompiledFile* file : reg.store->files()) paths.push_back(file->path);
+    FileEvents events(paths);
+    if (!events.problem().empty()) {
+        ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
+                     "CSG0207: the policy watcher is not told of file changes (%s): it looks at the files every "
+                     "CSCGuardReloadInterval (%d s) only",
+                     events.problem().c_str(), reg.reload_interval);
+    }
+    for (;; events.wait(reg.reload_interval)) {
         if (getppid() != parent) _exit(0);
         try {
             if (!caught_up && !(caught_up = catch_up(reg, once))) continue;

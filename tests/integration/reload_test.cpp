@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <csignal>
 #include <atomic>
+#include <fstream>
 #include <mutex>
 #include <regex>
 #include <thread>
@@ -247,6 +248,46 @@ TEST(Reload, LoadWhileFilesAreRewritten) {
     EXPECT_EQ(failed, 0);
     EXPECT_EQ(wrong, 0) << first_wrong;
     EXPECT_GT(judged, 100) << "too few settled requests to judge anything";
+    expect_clean_log(site.server);
+}
+
+// The watcher is told when a policy file is put in place (inotify): a
+// revocation is in force at once, not at the next look a minute later.
+TEST(FileEvents, ACrlRenamedIntoPlaceIsInForceLongBeforeTheInterval) {
+    PolicySite site("CSCGuardReloadInterval 60\n", "prefork");
+    site.server.start();
+    ASSERT_EQ(site.status("/valid", "eager"), 200);
+    std::this_thread::sleep_for(std::chrono::seconds(1));  // the watcher waits for its next look
+    make_crl("kitty-ca", site.kitty_crl() + ".new", 24, {kEagerSerial});
+    std::rename((site.kitty_crl() + ".new").c_str(), site.kitty_crl().c_str());
+    const double took = site.seconds_until("/valid", "eager", 403, 10);
+    ASSERT_GE(took, 0) << "not in force after 10 s (CSCGuardReloadInterval 60)";
+    std::cout << "[ measured ] revocation in force after " << took << " s (CSCGuardReloadInterval 60)\n";
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    for (int i = 0; i < 10; ++i) EXPECT_EQ(site.status("/valid", "eager"), 403) << "request " << i;
+    expect_clean_log(site.server);
+}
+
+// A file rewritten in place wakes the watcher only once it is closed: a
+// writer that stops half way is not read half way because of its writes.
+TEST(FileEvents, AFileWrittenInPlaceIsTakenWhenClosedNotWhileWritten) {
+    PolicySite site("CSCGuardReloadInterval 60\n", "prefork");
+    site.server.start();
+    ASSERT_EQ(site.status("/allowlist", "eager"), 200);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    {
+        std::ofstream out(site.list(), std::ios::binary | std::ios::trunc);  // now empty: eager not listed
+        out << "kitty:0a:1b san-only\n" << std::flush;                     // half of the new list
+        std::this_thread::sleep_for(std::chrono::seconds(3));
+        for (int i = 0; i < 5; ++i) {
+            EXPECT_EQ(site.status("/allowlist", "eager"), 200) << "the half-written list was taken";
+        }
+        out << "kitty:1D1D1C749D9C2D16 eager\n";
+    }  // closed
+    const double took = site.seconds_until("/allowlist", "san-only", 200, 10);
+    ASSERT_GE(took, 0) << "the closed file was not taken within 10 s (CSCGuardReloadInterval 60)";
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    for (int i = 0; i < 5; ++i) EXPECT_EQ(site.status("/allowlist", "eager"), 200);
     expect_clean_log(site.server);
 }
 
