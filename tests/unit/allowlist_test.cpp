@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "error_of.h"
 
 namespace cscguard {
 namespace {
@@ -14,12 +15,7 @@ const std::vector<std::string> kTwo{"kitty", "acme"};
 constexpr std::uint16_t kKitty = 0, kAcme = 1;  // their places in kTwo (and kOne)
 
 std::string error_of(std::string_view text, const std::vector<std::string>& issuers) {
-    try {
-        parse_allowlist(text, "partners.list", issuers);
-    } catch (const PolicyError& err) {
-        return err.what();
-    }
-    return "(no error)";
+    return testing::error_of([&] { parse_allowlist(text, "partners.list", issuers); });
 }
 
 TEST(Allowlist, EntriesCommentsLabelsAndBlankLines) {

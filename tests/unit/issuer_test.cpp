@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <functional>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -10,22 +9,15 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "error_of.h"
 #include "test_pki.h"
 
 namespace cscguard {
 namespace {
 
 using testing::CertSpec;
+using testing::error_of;
 using testing::TestCa;
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const PolicyError& err) {
-        return err.what();
-    }
-    return "(no error)";
-}
 
 X509Ptr parse(const std::string& pem) {
     BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
