@@ -6,6 +6,7 @@
 
 #include "error.h"
 #include "error_of.h"
+#include "temp_dir.h"
 
 namespace cscguard {
 namespace {
@@ -90,7 +91,8 @@ TEST(Allowlist, NulByteInTheMiddleOfAFile) {
 }
 
 TEST(Allowlist, LoadsFilesAndNamesMissingOnes) {
-    const std::string path = ::testing::TempDir() + "/allow.list";
+    const testing::TempDir temp;
+    const std::string path = temp / "allow.list";
     std::ofstream(path) << "kitty:01\n";
     EXPECT_TRUE(load_allowlist(path, kOne).contains(kKitty, Serial::parse("1")));
     try {

@@ -10,6 +10,7 @@
 
 #include "error.h"
 #include "error_of.h"
+#include "temp_dir.h"
 #include "test_pki.h"
 
 namespace cscguard {
@@ -49,7 +50,8 @@ TEST(Issuer, SelfSignedCopyOfTheSubjectIsNotIssued) {
 
 TEST(Issuer, LoadsPemAndDerFiles) {
     TestCa kitty("kitty-ca");
-    const std::string dir = ::testing::TempDir();
+    const testing::TempDir temp;
+    const std::string& dir = temp.path();
     const std::string pem_path = dir + "/ca.pem", der_path = dir + "/ca.der";
     std::ofstream(pem_path) << kitty.pem();
     unsigned char* der = nullptr;
@@ -67,7 +69,8 @@ TEST(Issuer, LoadsPemAndDerFiles) {
 TEST(Issuer, RefusesWhatIsNotOneCaCertificate) {
     TestCa kitty("kitty-ca");
     TestCa acme("acme-ca");
-    const std::string dir = ::testing::TempDir();
+    const testing::TempDir temp;
+    const std::string& dir = temp.path();
     EXPECT_NE(error_of([&] { Issuer::load("k", dir + "/missing.pem"); }).find("missing.pem: cannot read CA certificate"),
               std::string::npos);
     EXPECT_NE(error_of([&] { Issuer::from_pem("k", "garbage", "ca.pem"); }).find("ca.pem: no certificate found"),
