@@ -1,5 +1,6 @@
 // The tool's building blocks: database lines, secrets, serials, arguments.
 #include <cstdlib>
+#include <fstream>
 #include <set>
 
 #include <gtest/gtest.h>
@@ -7,6 +8,7 @@
 #include "args.h"
 #include "database.h"
 #include "secret.h"
+#include "temp_dir.h"
 #include "tool_error.h"
 #include "x509_builder.h"
 
@@ -67,8 +69,9 @@ TEST(Secret, Sources) {
     EXPECT_EQ(read_secret("pass:s3cret"), "s3cret");
     setenv("CSCGUARD_TEST_SECRET", "from-env", 1);
     EXPECT_EQ(read_secret("env:CSCGUARD_TEST_SECRET"), "from-env");
-    const std::string file = ::testing::TempDir() + "/secret.txt";
-    std::system(("printf 'from-file\\r\\nsecond line\\n' > " + file).c_str());
+    const cscguard::testing::TempDir temp;
+    const std::string file = temp / "secret.txt";
+    std::ofstream(file) << "from-file\r\nsecond line\n";
     EXPECT_EQ(read_secret("file:" + file), "from-file");
     try {
         read_secret("env:CSCGUARD_NO_SUCH_VARIABLE");
