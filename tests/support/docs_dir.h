@@ -7,8 +7,9 @@
 
 namespace cscguard::testing {
 
-// DOCS/DIR/index.html holding `text`; DIR may be nested ("a/b"), and missing
-// directories are made (mode 0755 less the umask, readable by httpd's children).
+// DOCS/DIR/index.html holding `text` (mode 0644, see write_file); DIR may be
+// nested ("a/b"). Missing directories are made as `mkdir -p` makes them
+// (0777 less the umask: with the usual 022, httpd's children can enter them).
 void add_page(const std::string& docs, const std::string& dir, const std::string& text = "ok\n");
 
 // add_page for each of `dirs`, every page holding "ok\n".
