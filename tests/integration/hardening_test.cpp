@@ -367,10 +367,7 @@ TEST(NegatedRules, RevokedCertificateGetsThroughAnUnguardedNegation) {
 </Location>
 )");
     make_crl("kitty-ca", site.kitty_crl(), 24, {kEagerSerial});
-    for (const char* dir : {"office", "guarded"}) {
-        std::system(("mkdir -p " + site.server.dir() + "/docs/" + dir).c_str());
-        write_file(site.server.dir() + "/docs/" + dir + "/index.html", "ok\n");
-    }
+    add_pages(site.server.dir() + "/docs", {"office", "guarded"});
     site.server.start();
     EXPECT_EQ(site.status("/office", "eager"), 200) << "httpd's semantics: a negated denial is no objection";
     EXPECT_EQ(site.status("/guarded", "eager"), 403);

@@ -7,6 +7,9 @@
 #include <sys/types.h>
 #include <vector>
 
+#include "files.h"
+#include "temp_dir.h"
+
 namespace it {
 
 // The openssl-built PKI of make_pki.sh: $CSCGUARD_IT_PKI when ctest made it
@@ -22,8 +25,10 @@ void make_crl(const std::string& ca, const std::string& out, int hours, const st
 // A loopback TCP port nobody listens on right now.
 int free_port();
 
-std::string read_file(const std::string& path);
-void write_file(const std::string& path, const std::string& text);
+// Whole files; write_file renames a complete file into place, as the
+// README tells administrators to, so the watcher never reads half of one.
+using cscguard::testing::read_file;
+using cscguard::testing::write_file;
 
 // The child processes of `parent` (from /proc).
 std::vector<pid_t> children_of(pid_t parent);
@@ -103,6 +108,7 @@ private:
     std::string site_;
     std::string mpm_;
     std::string trusted_cas_;
+    cscguard::testing::TempDir temp_{"cscguard-it"};  // the server's directory; see ~Httpd
     std::string dir_;
     int https_ = 0, noca_ = 0, http_ = 0;
     pid_t pid_ = -1;  // httpd's parent, or `unshare` with use_own_pid_namespace()

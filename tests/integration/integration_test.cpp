@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include "client.h"
+#include "docs_dir.h"
 #include "httpd.h"
 
 namespace it {
@@ -91,13 +92,8 @@ protected:
                    "acme:22:22        two-sans at Acme\n");
         write_file(server->dir() + "/docs/index.html", "open page\n");
         for (const char* dir : {"serial", "email", "domain", "subject", "allowlist", "valid", "a", "a/b", "any",
-                                "any-local", "kitty-mail", "not-eager"}) {
-            std::system(("mkdir -p " + server->dir() + "/docs/" + dir).c_str());
-            write_file(server->dir() + "/docs/" + dir + "/index.html", std::string("page ") + dir + "\n");
-        }
-        for (const char* dir : {"ht/good", "ht/bad"}) {
-            std::system(("mkdir -p " + server->dir() + "/docs/" + dir).c_str());
-            write_file(server->dir() + "/docs/" + dir + "/index.html", std::string("page ") + dir + "\n");
+                                "any-local", "kitty-mail", "not-eager", "ht/good", "ht/bad"}) {
+            cscguard::testing::add_page(server->dir() + "/docs", dir, std::string("page ") + dir + "\n");
         }
         write_file(server->dir() + "/docs/ht/good/.htaccess", "Require cscguard-serial kitty:1D1D1C749D9C2D16\nCSCGuardUser cn\n");
         write_file(server->dir() + "/docs/ht/bad/.htaccess", "Require cscguard-serial nobody:1D1D\n");

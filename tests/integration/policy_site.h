@@ -11,9 +11,13 @@
 #include <gtest/gtest.h>
 
 #include "client.h"
+#include "docs_dir.h"
 #include "httpd.h"
 
 namespace it {
+
+using cscguard::testing::add_page;
+using cscguard::testing::add_pages;
 
 inline const char* kPolicySite = R"(
 CSCGuardIssuer kitty {PKI}/kitty-ca.crt
@@ -58,10 +62,7 @@ public:
         write_file(list(), "kitty:1D1D1C749D9C2D16 eager\n");
         make_crl("kitty-ca", kitty_crl(), 24);
         make_crl("acme-ca", acme_crl(), 24);
-        for (const char* dir : {"serial", "email", "subject", "allowlist", "valid"}) {
-            std::system(("mkdir -p " + server.dir() + "/docs/" + dir).c_str());
-            write_file(server.dir() + "/docs/" + dir + "/index.html", "ok\n");
-        }
+        add_pages(server.dir() + "/docs", {"serial", "email", "subject", "allowlist", "valid"});
     }
 
     std::string list() const { return server.dir() + "/partners.list"; }

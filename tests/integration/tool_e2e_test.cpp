@@ -1,9 +1,14 @@
 // End to end: certificates issued by cscguard, files published by cscguard,
 // enforced by mod_cscguard in a real httpd - and a revocation published
 // while it serves takes effect without a restart.
+#include <sys/stat.h>
+
 #include <gtest/gtest.h>
 
+#include "issued_serial.h"
 #include "policy_site.h"
+#include "run_command.h"
+#include "temp_dir.h"
 
 namespace it {
 namespace {
@@ -11,39 +16,23 @@ namespace {
 class ToolEndToEnd : public ::testing::Test {
 protected:
     void SetUp() override {
-        root = server_dir_parent();
+        chmod(root.c_str(), 0755);  // httpd's children (www-data when we are root) read pub/ and trusted.pem
         tool("init --name kitty-ca --publish-dir " + root + "/pub");
-        eager = issued(tool("issue client eager-client --email eager@kitty.example --group staff"));
-        lazy = issued(tool("issue client lazy-client --email lazy@kitty.example --group ops"));
-        outsider = issued(tool("issue client outsider"));
+        eager = cscguard::testing::issued_serial(tool("issue client eager-client --email eager@kitty.example --group staff"));
+        lazy = cscguard::testing::issued_serial(tool("issue client lazy-client --email lazy@kitty.example --group ops"));
+        outsider = cscguard::testing::issued_serial(tool("issue client outsider"));
         tool("publish");
         // mod_ssl must trust the tool's CA (the server certificate stays the openssl PKI's).
         std::system(("cat " + pki("trusted-cas.pem") + " " + root + "/pub/ca.crt > " + root + "/trusted.pem").c_str());
         std::system(("chmod -R a+rX " + root + "/pub " + root + "/trusted.pem").c_str());
     }
 
-    static std::string server_dir_parent() {
-        char tmpl[] = "/tmp/cscguard-e2e-XXXXXX";
-        const std::string dir = mkdtemp(tmpl);
-        std::system(("chmod 755 " + dir).c_str());
-        return dir;
-    }
-
-    void TearDown() override { std::system(("rm -rf " + root).c_str()); }
-
+    // `cscguard --dir ROOT/ca ARGS` as a process; what it printed.
     std::string tool(const std::string& args) {
-        const std::string cmd = std::string(CSCGUARD_TOOL) + " --dir " + root + "/ca " + args + " 2>&1";
-        FILE* p = popen(cmd.c_str(), "r");
-        std::string out;
-        char buf[4096];
-        while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-        EXPECT_EQ(pclose(p), 0) << cmd << "\n" << out;
-        return out;
-    }
-
-    static std::string issued(const std::string& out) {
-        const std::size_t at = out.find(" serial ");
-        return out.substr(at + 8, 32);
+        const std::string cmd = std::string(CSCGUARD_TOOL) + " --dir " + root + "/ca " + args;
+        const cscguard::testing::CommandResult r = cscguard::testing::run_command(cmd);
+        EXPECT_EQ(r.status, 0) << cmd << "\n" << r.output;
+        return r.output;
     }
 
     Request as(const std::string& serial, const std::string& path, int port) const {
@@ -55,7 +44,9 @@ protected:
         return r;
     }
 
-    std::string root, eager, lazy, outsider;
+    const cscguard::testing::TempDir temp{"cscguard-e2e"};
+    const std::string root = temp.path();
+    std::string eager, lazy, outsider;
 };
 
 TEST_F(ToolEndToEnd, PublishedFilesAreEnforcedAndARevocationTakesEffectLive) {
@@ -70,10 +61,7 @@ TEST_F(ToolEndToEnd, PublishedFilesAreEnforcedAndARevocationTakesEffectLive) {
                  "<Location /staff>\n  Require cscguard-allowlist staff\n</Location>\n"
                  "<Location /mail>\n  Require cscguard-email *@kitty.example\n  CSCGuardUser email\n</Location>\n",
                  "event", root + "/trusted.pem");
-    for (const char* dir : {"all", "staff", "mail"}) {
-        std::system(("mkdir -p " + server.dir() + "/docs/" + dir).c_str());
-        write_file(server.dir() + "/docs/" + dir + "/index.html", "ok\n");
-    }
+    add_pages(server.dir() + "/docs", {"all", "staff", "mail"});
     server.start();
     const int port = server.https_port();
     EXPECT_EQ(fetch(as(eager, "/all", port)).status, 200);

@@ -5,36 +5,30 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "issued_serial.h"
+#include "run_command.h"
 #include "tool_error.h"
 #include "tool_harness.h"
 
 namespace cscguard::tool::testing {
 namespace {
 
-std::string read(const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
-
 int mode_of(const std::string& path) {
     struct stat st {};
     return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 0777) : -1;
 }
 
-// The serial `issue` printed.
-std::string serial_in(const std::string& out) {
-    const std::size_t at = out.find(" serial ");
-    return at == std::string::npos ? "" : out.substr(at + 8, out.find('\n', at) - at - 8);
-}
+using cscguard::testing::issued_serial;
+using cscguard::testing::run_command;
 
 TEST_F(ToolTest, InitCreatesAPrivateCaAndPublishesAtOnce) {
     init();
     EXPECT_EQ(mode_of(dir), 0700);
     EXPECT_EQ(mode_of(dir + "/private"), 0700);
     EXPECT_EQ(mode_of(dir + "/private/ca.key"), 0600);
-    EXPECT_NE(read(dir + "/ca.crt").find("BEGIN CERTIFICATE"), std::string::npos);
-    EXPECT_NE(read(pub + "/crl.pem").find("BEGIN X509 CRL"), std::string::npos);
-    EXPECT_NE(read(pub + "/all.list").find("# all valid client certificates of kitty-ca"), std::string::npos);
+    EXPECT_NE(read_text(dir + "/ca.crt").find("BEGIN CERTIFICATE"), std::string::npos);
+    EXPECT_NE(read_text(pub + "/crl.pem").find("BEGIN X509 CRL"), std::string::npos);
+    EXPECT_NE(read_text(pub + "/all.list").find("# all valid client certificates of kitty-ca"), std::string::npos);
     EXPECT_EQ(mode_of(pub + "/crl.pem"), 0644);
     const Result again = run({"init", "--name", "kitty-ca"});
     EXPECT_EQ(again.code, kConflict);
@@ -61,11 +55,11 @@ TEST_F(ToolTest, IssueClientWritesCertKeyAndDatabase) {
     init();
     const Result r = run({"issue", "client", "eager-client", "--email", "eager@kitty.example", "--group", "staff"});
     ASSERT_EQ(r.code, 0) << r.err;
-    const std::string serial = serial_in(r.out);
+    const std::string serial = issued_serial(r.out);
     ASSERT_EQ(serial.size(), 32u) << r.out;
     EXPECT_EQ(mode_of(dir + "/private/" + serial + ".key"), 0600);
-    EXPECT_NE(read(dir + "/index.txt").find("V\t"), std::string::npos);
-    EXPECT_NE(read(dir + "/index.txt").find("\t" + serial + "\tclient\t/CN=eager-client/OU=staff\n"), std::string::npos);
+    EXPECT_NE(read_text(dir + "/index.txt").find("V\t"), std::string::npos);
+    EXPECT_NE(read_text(dir + "/index.txt").find("\t" + serial + "\tclient\t/CN=eager-client/OU=staff\n"), std::string::npos);
 }
 
 TEST_F(ToolTest, DuplicateNameIsAConflict) {
@@ -109,7 +103,7 @@ TEST_F(ToolTest, EncryptedCaKeyNeedsTheRightPassphrase) {
         std::vector<std::string> words{"--ca-pass", "pass:correct horse", "init", "--name", "kitty-ca", "--publish-dir", pub};
         ASSERT_EQ(run(words).code, 0);
     }
-    EXPECT_NE(read(dir + "/private/ca.key").find("ENCRYPTED"), std::string::npos);
+    EXPECT_NE(read_text(dir + "/private/ca.key").find("ENCRYPTED"), std::string::npos);
     const Result none = run({"issue", "client", "a"});
     EXPECT_EQ(none.code, kBadSecret);
     const Result wrong = run({"--ca-pass", "pass:wrong", "issue", "client", "a"});
@@ -143,18 +137,18 @@ TEST_F(ToolTest, CorruptedDatabaseLineIsNamed) {
 
 TEST_F(ToolTest, RevokePublishAndTheFilesTheModuleReads) {
     init();
-    const std::string eager = serial_in(run({"issue", "client", "eager-client", "--group", "staff"}).out);
-    const std::string lazy = serial_in(run({"issue", "client", "lazy-client", "--group", "staff", "--group", "ops"}).out);
+    const std::string eager = issued_serial(run({"issue", "client", "eager-client", "--group", "staff"}).out);
+    const std::string lazy = issued_serial(run({"issue", "client", "lazy-client", "--group", "staff", "--group", "ops"}).out);
     ASSERT_EQ(run({"issue", "server", "picture-server"}).code, 0);
     ASSERT_EQ(run({"publish"}).code, 0);
-    EXPECT_NE(read(pub + "/all.list").find("kitty-ca:" + eager + "  eager-client\n"), std::string::npos);
-    EXPECT_NE(read(pub + "/ops.list").find("kitty-ca:" + lazy), std::string::npos);
-    EXPECT_EQ(read(pub + "/ops.list").find(eager), std::string::npos);
-    EXPECT_EQ(read(pub + "/all.list").find("picture-server"), std::string::npos) << "servers are not clients";
+    EXPECT_NE(read_text(pub + "/all.list").find("kitty-ca:" + eager + "  eager-client\n"), std::string::npos);
+    EXPECT_NE(read_text(pub + "/ops.list").find("kitty-ca:" + lazy), std::string::npos);
+    EXPECT_EQ(read_text(pub + "/ops.list").find(eager), std::string::npos);
+    EXPECT_EQ(read_text(pub + "/all.list").find("picture-server"), std::string::npos) << "servers are not clients";
 
     const Result r = run({"revoke", "lazy-client", "--reason", "affiliationChanged", "--publish"});
     ASSERT_EQ(r.code, 0) << r.err;
-    EXPECT_EQ(read(pub + "/all.list").find(lazy), std::string::npos);
+    EXPECT_EQ(read_text(pub + "/all.list").find(lazy), std::string::npos);
     EXPECT_EQ(run({"revoke", "--serial", lazy}).code, kConflict);
     EXPECT_EQ(run({"revoke", "eager-client", "--reason", "stolen"}).code, kUsage);
     const Result listed = run({"list", "--revoked", "--json"});
@@ -174,12 +168,12 @@ TEST_F(ToolTest, PublishPrintsTheHttpdLines) {
 
 TEST_F(ToolTest, RenewKeepsOrRevokesTheOldCertificate) {
     init();
-    const std::string first = serial_in(run({"issue", "client", "eager-client", "--email", "e@kitty.example", "--group", "staff"}).out);
+    const std::string first = issued_serial(run({"issue", "client", "eager-client", "--email", "e@kitty.example", "--group", "staff"}).out);
     const Result kept = run({"renew", "eager-client"});
     ASSERT_EQ(kept.code, 0) << kept.err;
-    const std::string second = serial_in(kept.out);
+    const std::string second = issued_serial(kept.out);
     EXPECT_NE(second, first);
-    EXPECT_EQ(read(dir + "/private/" + second + ".key"), read(dir + "/private/" + first + ".key")) << "same key without --rekey";
+    EXPECT_EQ(read_text(dir + "/private/" + second + ".key"), read_text(dir + "/private/" + first + ".key")) << "same key without --rekey";
     const Result show = run({"show", "eager-client", "--json"});
     EXPECT_NE(show.out.find("\"serial\":\"" + second + "\""), std::string::npos) << show.out;
     EXPECT_NE(show.out.find("\"emails\":[\"e@kitty.example\"]"), std::string::npos);
@@ -187,9 +181,9 @@ TEST_F(ToolTest, RenewKeepsOrRevokesTheOldCertificate) {
 
     const Result rekeyed = run({"renew", "eager-client", "--rekey", "--revoke-old"});
     ASSERT_EQ(rekeyed.code, 0);
-    const std::string third = serial_in(rekeyed.out);
-    EXPECT_NE(read(dir + "/private/" + third + ".key"), read(dir + "/private/" + second + ".key"));
-    EXPECT_NE(read(dir + "/index.txt").find(",superseded\t" + second), std::string::npos);
+    const std::string third = issued_serial(rekeyed.out);
+    EXPECT_NE(read_text(dir + "/private/" + third + ".key"), read_text(dir + "/private/" + second + ".key"));
+    EXPECT_NE(read_text(dir + "/index.txt").find(",superseded\t" + second), std::string::npos);
     EXPECT_EQ(run({"renew", "eager-client", "--revoke-old", "--keep-old"}).code, kUsage);
 }
 
@@ -201,11 +195,7 @@ TEST_F(ToolTest, RenewedServerKeepsItsSans) {
     ASSERT_EQ(renewed.code, 0) << renewed.err;
     const std::string pem = run({"show", "picture-server", "--pem"}).out;
     std::ofstream(root + "/renewed.pem") << pem;
-    FILE* p = popen(("openssl x509 -in " + root + "/renewed.pem -noout -ext subjectAltName").c_str(), "r");
-    char buf[512] = {};
-    std::string text;
-    while (std::size_t n = fread(buf, 1, sizeof buf, p)) text.append(buf, n);
-    pclose(p);
+    const std::string text = run_command("openssl x509 -in " + root + "/renewed.pem -noout -ext subjectAltName").output;
     for (const char* want : {"DNS:picture-server", "DNS:pictures.example", "IP Address:127.0.0.1", "IP Address:0:0:0:0:0:0:0:1"}) {
         EXPECT_NE(text.find(want), std::string::npos) << text;
     }
@@ -233,7 +223,7 @@ TEST_F(ToolTest, SignAKeptKeyCsrAndRefuseBadOnes) {
                            " -subj /CN=ignored -out " + csr + " 2>/dev/null").c_str()), 0);
     const Result signed_ = run({"sign", "client", csr, "--name", "partner-bot", "--email", "bot@acme.example"});
     ASSERT_EQ(signed_.code, 0) << signed_.err;
-    const std::string serial = serial_in(signed_.out);
+    const std::string serial = issued_serial(signed_.out);
     struct stat st {};
     EXPECT_NE(::stat((dir + "/private/" + serial + ".key").c_str(), &st), 0) << "the holder keeps the key";
     EXPECT_EQ(run({"export-p12", "partner-bot"}).code, kNotFound);

@@ -7,8 +7,7 @@
 #include <cstdlib>
 #include <ctime>
 #include <dirent.h>
-#include <fstream>
-#include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
 #include <sys/wait.h>
@@ -18,6 +17,8 @@
 #include <gtest/gtest.h>
 
 #include "cli.h"
+#include "files.h"
+#include "temp_dir.h"
 
 namespace cscguard::tool::testing {
 
@@ -27,10 +28,7 @@ struct Result {
     std::string err;
 };
 
-inline std::string read_text(const std::string& path) {
-    std::ifstream in(path);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
+inline std::string read_text(const std::string& path) { return cscguard::testing::read_file(path); }
 
 // The names in a directory (without . and ..), empty when it does not exist.
 inline std::vector<std::string> files_in(const std::string& path) {
@@ -75,18 +73,16 @@ inline int wait_for(pid_t pid) {
 class ToolTest : public ::testing::Test {
 protected:
     void SetUp() override {
-        // Unique even when ctest runs tests of the same name in parallel.
+        // The test's name says whose directory it is; TempDir's mkdtemp suffix
+        // keeps it unique across parallel ctest runs and build trees.
         const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-        std::string tmpl = ::testing::TempDir();
-        if (tmpl.empty() || tmpl.back() != '/') tmpl += '/';
-        tmpl += std::string("cscguard-") + info->test_suite_name() + "." + info->name() + "-XXXXXX";
-        ASSERT_NE(mkdtemp(tmpl.data()), nullptr) << tmpl;
-        root = tmpl;
+        temp.emplace(std::string("cscguard-") + info->test_suite_name() + "." + info->name());
+        root = temp->path();
         dir = root + "/ca";
         pub = root + "/pub";
     }
     void TearDown() override {
-        if (!HasFailure()) std::system(("rm -rf '" + root + "'").c_str());
+        if (HasFailure()) temp->keep();  // a failed test's CA directory, to look at
     }
 
     // `cscguard --dir DIR WORDS...` at time `now` (default: the real clock).
@@ -105,6 +101,7 @@ protected:
         ASSERT_EQ(r.code, 0) << r.err;
     }
 
+    std::optional<cscguard::testing::TempDir> temp;
     std::string root, dir, pub;
 };
 

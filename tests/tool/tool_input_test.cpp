@@ -2,14 +2,15 @@
 // split), DNS names, IP addresses, e-mail addresses, every days option, the
 // CRL URL; and how the CA key is encrypted.
 #include <arpa/inet.h>
+#include <filesystem>
 #include <fstream>
 #include <sys/stat.h>
-#include <sys/wait.h>
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
 #include "openssl_ptr.h"
+#include "run_command.h"
 #include "tool_error.h"
 #include "tool_harness.h"
 
@@ -68,10 +69,7 @@ std::vector<std::string> crl_urls_of(const std::string& pem) {
     return out;
 }
 
-int shell(const std::string& cmd) {
-    const int status = std::system(cmd.c_str());
-    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
+using cscguard::testing::run_command;
 
 class Inputs : public ToolTest {
 protected:
@@ -79,8 +77,8 @@ protected:
         ToolTest::SetUp();
         init();
         csr = root + "/holder.csr";
-        ASSERT_EQ(shell("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + root +
-                        "/holder.key -subj /CN=ignored -out " + csr + " 2>/dev/null"), 0);
+        ASSERT_EQ(run_command("openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout " + root +
+                              "/holder.key -subj /CN=ignored -out " + csr).status, 0);
     }
     std::string csr;
 };
@@ -211,7 +209,8 @@ TEST_F(Inputs, NumbersInCscguardConfAreCheckedWithTheirLine) {
 TEST_F(Inputs, TheCrlUrlIsOneUriInEveryCertificate) {
     const std::string other = root + "/other";
     const auto init_with_url = [&](const std::string& url) {
-        std::system(("rm -rf '" + other + "' '" + root + "/other-pub'").c_str());
+        std::filesystem::remove_all(other);
+        std::filesystem::remove_all(root + "/other-pub");
         std::ostringstream out, err;
         return run_cli({"--dir", other, "init", "--name", "other-ca", "--publish-dir", root + "/other-pub", "--crl-url", url}, out, err,
                        false, std::time(nullptr));
@@ -260,8 +259,8 @@ TEST_F(ToolTest, TheCaKeyIsEncryptedWithPbkdf2Sha256And600000Iterations) {
     EXPECT_GE(ASN1_STRING_length(kdf->salt->value.octet_string), 16);
 
     // The openssl command line decrypts it with the passphrase, and only with it.
-    EXPECT_EQ(shell("openssl pkey -in " + key_file + " -passin 'pass:correct horse' -noout 2>/dev/null"), 0);
-    EXPECT_NE(shell("openssl pkey -in " + key_file + " -passin pass:wrong -noout 2>/dev/null"), 0);
+    EXPECT_EQ(run_command("openssl pkey -in " + key_file + " -passin 'pass:correct horse' -noout").status, 0);
+    EXPECT_NE(run_command("openssl pkey -in " + key_file + " -passin pass:wrong -noout").status, 0);
     EXPECT_EQ(run({"--ca-pass", "pass:correct horse", "issue", "client", "a"}).code, 0);
 }
 

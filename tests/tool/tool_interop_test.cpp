@@ -5,20 +5,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "run_command.h"
 #include "tool_harness.h"
 
 namespace cscguard::tool::testing {
 namespace {
 
-// Runs a shell command; returns its exit status and output.
-std::pair<int, std::string> sh(const std::string& cmd) {
-    FILE* p = popen((cmd + " 2>&1").c_str(), "r");
-    std::string out;
-    char buf[4096];
-    while (std::size_t n = fread(buf, 1, sizeof buf, p)) out.append(buf, n);
-    const int status = pclose(p);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using cscguard::testing::run_command;
 
 std::string password_in(const std::string& out) {
     const std::string tag = "\"password\":\"";
@@ -39,15 +32,15 @@ protected:
 };
 
 TEST_F(Interop, OpensslVerifiesEveryIssuedCertificate) {
-    const auto [code, out] = sh("openssl verify -CAfile " + dir + "/ca.crt " + dir + "/certs/*.pem");
+    const auto [code, out] = run_command("openssl verify -CAfile " + dir + "/ca.crt " + dir + "/certs/*.pem");
     EXPECT_EQ(code, 0) << out;
     EXPECT_EQ(out.find("error"), std::string::npos) << out;
-    const auto purpose = sh("openssl verify -purpose sslclient -CAfile " + dir + "/ca.crt " + dir + "/certs/*.pem");
-    EXPECT_NE(purpose.first, 0) << "the server certificate must not pass as a client";
+    const auto purpose = run_command("openssl verify -purpose sslclient -CAfile " + dir + "/ca.crt " + dir + "/certs/*.pem");
+    EXPECT_NE(purpose.status, 0) << "the server certificate must not pass as a client";
 }
 
 TEST_F(Interop, OpensslVerifiesTheCrlAndItsReasons) {
-    const auto [code, out] = sh("openssl crl -in " + pub + "/crl.pem -CAfile " + dir + "/ca.crt -noout -text");
+    const auto [code, out] = run_command("openssl crl -in " + pub + "/crl.pem -CAfile " + dir + "/ca.crt -noout -text");
     EXPECT_EQ(code, 0) << out;
     EXPECT_NE(out.find("verify OK"), std::string::npos) << out;
     EXPECT_NE(out.find("Key Compromise"), std::string::npos) << out;
@@ -59,10 +52,10 @@ TEST_F(Interop, OpensslCaAcceptsTheDatabase) {
     // `openssl ca -gencrl` reads index.txt: proof it is the format openssl keeps.
     std::system(("printf '[ca]\\ndefault_ca=c\\n[c]\\ndatabase=" + dir + "/index.txt\\ncrlnumber=" + root +
                  "/crlnumber\\ndefault_md=sha256\\ndefault_crl_days=1\\n' > " + root + "/ca.cnf && echo 01 > " + root + "/crlnumber").c_str());
-    const auto [code, out] = sh("openssl ca -batch -gencrl -config " + root + "/ca.cnf -keyfile " + dir +
+    const auto [code, out] = run_command("openssl ca -batch -gencrl -config " + root + "/ca.cnf -keyfile " + dir +
                                 "/private/ca.key -cert " + dir + "/ca.crt -out " + root + "/openssl.crl");
     EXPECT_EQ(code, 0) << out;
-    EXPECT_NE(sh("openssl crl -in " + root + "/openssl.crl -noout -text").second.find("Key Compromise"), std::string::npos);
+    EXPECT_NE(run_command("openssl crl -in " + root + "/openssl.crl -noout -text").output.find("Key Compromise"), std::string::npos);
 }
 
 TEST_F(Interop, BothP12ProfilesOpenWithOpensslAndNss) {
@@ -73,20 +66,20 @@ TEST_F(Interop, BothP12ProfilesOpenWithOpensslAndNss) {
         const std::string password = password_in(r.out);
         ASSERT_GE(password.size(), 20u);
 
-        const auto info = sh("openssl pkcs12 -in " + p12 + " -info -nodes -passin pass:" + password);
-        EXPECT_EQ(info.first, 0) << info.second;
-        EXPECT_NE(info.second.find("BEGIN PRIVATE KEY"), std::string::npos) << profile;
-        EXPECT_NE(info.second.find(std::string(profile) == "compat" ? "pbeWithSHA1And3-KeyTripleDES-CBC" : "AES-256-CBC"),
-                  std::string::npos) << info.second;
-        EXPECT_NE(info.second.find(std::string(profile) == "compat" ? "MAC: sha1" : "MAC: sha256"), std::string::npos);
-        EXPECT_NE(sh("openssl pkcs12 -in " + p12 + " -noout -passin pass:wrong-password").first, 0);
+        const auto info = run_command("openssl pkcs12 -in " + p12 + " -info -nodes -passin pass:" + password);
+        EXPECT_EQ(info.status, 0) << info.output;
+        EXPECT_NE(info.output.find("BEGIN PRIVATE KEY"), std::string::npos) << profile;
+        EXPECT_NE(info.output.find(std::string(profile) == "compat" ? "pbeWithSHA1And3-KeyTripleDES-CBC" : "AES-256-CBC"),
+                  std::string::npos) << info.output;
+        EXPECT_NE(info.output.find(std::string(profile) == "compat" ? "MAC: sha1" : "MAC: sha256"), std::string::npos);
+        EXPECT_NE(run_command("openssl pkcs12 -in " + p12 + " -noout -passin pass:wrong-password").status, 0);
 
         const std::string nss = root + "/nss-" + profile;
-        ASSERT_EQ(sh("mkdir -p " + nss + " && certutil -N -d sql:" + nss + " --empty-password").first, 0);
-        const auto imported = sh("pk12util -i " + p12 + " -d sql:" + nss + " -W '" + password + "'");
-        EXPECT_EQ(imported.first, 0) << profile << ": " << imported.second;
-        const auto listed = sh("certutil -L -d sql:" + nss);
-        EXPECT_NE(listed.second.find("eager-client"), std::string::npos) << listed.second;
+        ASSERT_EQ(run_command("mkdir -p " + nss + " && certutil -N -d sql:" + nss + " --empty-password").status, 0);
+        const auto imported = run_command("pk12util -i " + p12 + " -d sql:" + nss + " -W '" + password + "'");
+        EXPECT_EQ(imported.status, 0) << profile << ": " << imported.output;
+        const auto listed = run_command("certutil -L -d sql:" + nss);
+        EXPECT_NE(listed.output.find("eager-client"), std::string::npos) << listed.output;
     }
 }
 

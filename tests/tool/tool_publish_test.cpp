@@ -8,6 +8,7 @@
 
 #include <openssl/pem.h>
 
+#include "issued_serial.h"
 #include "openssl_ptr.h"
 #include "tool_error.h"
 #include "tool_harness.h"
@@ -25,11 +26,7 @@ std::string real_path(const std::string& path) {
     return realpath(path.c_str(), buf) ? buf : path;
 }
 
-// The serial `issue` printed.
-std::string serial_in(const std::string& out) {
-    const std::size_t at = out.find(" serial ");
-    return at == std::string::npos ? "" : out.substr(at + 8, out.find('\n', at) - at - 8);
-}
+using cscguard::testing::issued_serial;
 
 // The lines of an allowlist that list a certificate (not comments).
 std::string entries_of(const std::string& list_file) {
@@ -62,8 +59,8 @@ std::string fingerprint_of(const std::string& pem_file) {
 
 TEST_F(ToolTest, PublishEmptiesTheListOfAGroupWhoseLastMemberWasRevoked) {
     init();
-    const std::string lazy = serial_in(run({"issue", "client", "lazy-client", "--group", "staff", "--group", "ops"}).out);
-    const std::string eager = serial_in(run({"issue", "client", "eager-client", "--group", "staff"}).out);
+    const std::string lazy = issued_serial(run({"issue", "client", "lazy-client", "--group", "staff", "--group", "ops"}).out);
+    const std::string eager = issued_serial(run({"issue", "client", "eager-client", "--group", "staff"}).out);
     ASSERT_EQ(run({"publish"}).code, 0);
     ASSERT_EQ(entries_of(pub + "/ops.list"), "kitty-ca:" + lazy + "  lazy-client\n");
 

@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "error_of.h"
+#include "temp_dir.h"
 
 namespace cscguard {
 namespace {
@@ -14,12 +16,7 @@ const std::vector<std::string> kTwo{"kitty", "acme"};
 constexpr std::uint16_t kKitty = 0, kAcme = 1;  // their places in kTwo (and kOne)
 
 std::string error_of(std::string_view text, const std::vector<std::string>& issuers) {
-    try {
-        parse_allowlist(text, "partners.list", issuers);
-    } catch (const PolicyError& err) {
-        return err.what();
-    }
-    return "(no error)";
+    return testing::error_of([&] { parse_allowlist(text, "partners.list", issuers); });
 }
 
 TEST(Allowlist, EntriesCommentsLabelsAndBlankLines) {
@@ -94,7 +91,8 @@ TEST(Allowlist, NulByteInTheMiddleOfAFile) {
 }
 
 TEST(Allowlist, LoadsFilesAndNamesMissingOnes) {
-    const std::string path = ::testing::TempDir() + "/allow.list";
+    const testing::TempDir temp;
+    const std::string path = temp / "allow.list";
     std::ofstream(path) << "kitty:01\n";
     EXPECT_TRUE(load_allowlist(path, kOne).contains(kKitty, Serial::parse("1")));
     try {

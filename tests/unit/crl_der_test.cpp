@@ -11,12 +11,16 @@
 
 #include "error.h"
 #include "serial.h"
+#include "asn1_integer.h"
+#include "error_of.h"
 #include "test_pki.h"
 
 namespace cscguard {
 namespace {
 
 using testing::CrlSpec;
+using testing::error_of;
+using testing::hex_integer;
 using testing::TestCa;
 using CrlPtr = OpenSslPtr<X509_CRL, X509_CRL_free>;
 
@@ -63,12 +67,7 @@ std::string build_crl(EVP_PKEY& key, const Options& o) {
     }
     for (const std::string& hex : o.serials) {
         X509_REVOKED* entry = X509_REVOKED_new();
-        BIGNUM* bn = nullptr;
-        BN_hex2bn(&bn, hex.c_str());
-        ASN1_INTEGER* serial = BN_to_ASN1_INTEGER(bn, nullptr);
-        X509_REVOKED_set_serialNumber(entry, serial);
-        ASN1_INTEGER_free(serial);
-        BN_free(bn);
+        X509_REVOKED_set_serialNumber(entry, hex_integer(hex).get());
         ASN1_TIME_set(t.get(), 1'799'999'000);
         X509_REVOKED_set_revocationDate(entry, t.get());
         if (o.v2 && o.entry_reason) {
@@ -160,15 +159,6 @@ std::vector<std::string> walked_serials(std::string_view entries) {
         out.push_back(canonical_serial(magnitude, negative));
     });
     return out;
-}
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const PolicyError& err) {
-        return err.what();
-    }
-    return "(no error)";
 }
 
 std::string tlv(unsigned char tag, std::string_view content) {

@@ -6,6 +6,7 @@
 #include <openssl/err.h>
 
 #include "error.h"
+#include "error_of.h"
 #include "test_pki.h"
 
 namespace cscguard {
@@ -19,12 +20,7 @@ protected:
     std::vector<RevocationList> parse(const std::string& data) { return parse_crls(data, "kitty.crl", issuers); }
 
     std::string error_of(const std::string& data) {
-        try {
-            parse(data);
-        } catch (const PolicyError& err) {
-            return err.what();
-        }
-        return "(no error)";
+        return testing::error_of([&] { parse(data); });
     }
 
     TestCa kitty{"kitty-ca"};

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "error.h"
+#include "error_of.h"
 #include "temp_dir.h"
 
 namespace cscguard {
@@ -21,12 +22,7 @@ class PolicyFile : public ::testing::Test {
 protected:
 
     std::string error_of() {
-        try {
-            read_policy_file(path, "allowlist");
-        } catch (const PolicyError& err) {
-            return err.what();
-        }
-        return "(no error)";
+        return testing::error_of([&] { read_policy_file(path, "allowlist"); });
     }
 
     testing::TempDir dir;

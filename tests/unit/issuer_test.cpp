@@ -2,7 +2,6 @@
 
 #include <cstdio>
 #include <fstream>
-#include <functional>
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -10,22 +9,16 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "error_of.h"
+#include "temp_dir.h"
 #include "test_pki.h"
 
 namespace cscguard {
 namespace {
 
 using testing::CertSpec;
+using testing::error_of;
 using testing::TestCa;
-
-std::string error_of(const std::function<void()>& f) {
-    try {
-        f();
-    } catch (const PolicyError& err) {
-        return err.what();
-    }
-    return "(no error)";
-}
 
 X509Ptr parse(const std::string& pem) {
     BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
@@ -57,7 +50,8 @@ TEST(Issuer, SelfSignedCopyOfTheSubjectIsNotIssued) {
 
 TEST(Issuer, LoadsPemAndDerFiles) {
     TestCa kitty("kitty-ca");
-    const std::string dir = ::testing::TempDir();
+    const testing::TempDir temp;
+    const std::string& dir = temp.path();
     const std::string pem_path = dir + "/ca.pem", der_path = dir + "/ca.der";
     std::ofstream(pem_path) << kitty.pem();
     unsigned char* der = nullptr;
@@ -75,7 +69,8 @@ TEST(Issuer, LoadsPemAndDerFiles) {
 TEST(Issuer, RefusesWhatIsNotOneCaCertificate) {
     TestCa kitty("kitty-ca");
     TestCa acme("acme-ca");
-    const std::string dir = ::testing::TempDir();
+    const testing::TempDir temp;
+    const std::string& dir = temp.path();
     EXPECT_NE(error_of([&] { Issuer::load("k", dir + "/missing.pem"); }).find("missing.pem: cannot read CA certificate"),
               std::string::npos);
     EXPECT_NE(error_of([&] { Issuer::from_pem("k", "garbage", "ca.pem"); }).find("ca.pem: no certificate found"),

@@ -6,6 +6,7 @@
 
 #include "crl.h"
 #include "rules.h"
+#include "decide.h"
 #include "test_pki.h"
 
 namespace cscguard {
@@ -13,6 +14,7 @@ namespace {
 
 using testing::CertSpec;
 using testing::CrlSpec;
+using testing::decide;
 using testing::TestCa;
 
 class Revocation : public ::testing::Test {
@@ -27,13 +29,6 @@ protected:
         return std::make_shared<const Policy>(
             issuers, std::map<std::string, SerialTable>{{"staff", parse_allowlist("kitty:1D1D\n", "staff", {"kitty", "acme"})}},
             lists, grace);
-    }
-
-    Verdict decide(const Policy& policy, RuleKind kind, std::string_view line, const Identity& id,
-                   std::time_t now = std::time(nullptr)) {
-        Rule rule = Rule::parse(kind, line);
-        rule.bind(policy);
-        return evaluate(rule, id, policy, now);
     }
 
     TestCa kitty{"kitty-ca"};

@@ -6,6 +6,8 @@
 
 #include "error.h"
 #include "policy_store.h"
+#include "decide.h"
+#include "temp_dir.h"
 #include "test_pki.h"
 
 namespace cscguard {
@@ -18,7 +20,9 @@ using testing::TestCa;
 class Rules : public ::testing::Test {
 protected:
     void SetUp() override {
-        const std::string list = ::testing::TempDir() + "/rules_partners.list";
+        // In a directory of this test's own: a fixed path in /tmp is shared by
+        // every test process ctest --parallel runs, and by other build trees.
+        const std::string list = temp / "partners.list";
         std::ofstream(list) << "kitty:0A0A  partner-bot\nacme:0B0B\n";
         store = std::make_unique<PolicyStore>(
             std::vector<std::shared_ptr<const Issuer>>{Issuer::from_pem("kitty", kitty.pem()),
@@ -30,15 +34,14 @@ protected:
     Identity id(const TestCa& ca, CertSpec spec) const { return policy->identify(ca.issue(spec)); }
 
     Verdict decide(RuleKind kind, std::string_view line, const Identity& identity) const {
-        Rule rule = Rule::parse(kind, line);
-        rule.bind(*policy);
-        return evaluate(rule, identity, *policy, std::time(nullptr));
+        return testing::decide(*policy, kind, line, identity);
     }
 
     bool grants(RuleKind kind, std::string_view line, const Identity& identity) const {
         return decide(kind, line, identity).granted;
     }
 
+    testing::TempDir temp;
     TestCa kitty{"kitty-ca"};
     TestCa acme{"acme-ca"};
     TestCa impostor{"kitty-ca"};

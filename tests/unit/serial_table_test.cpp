@@ -6,8 +6,8 @@
 #include <set>
 
 #include <gtest/gtest.h>
-#include <openssl/bn.h>
 
+#include "asn1_integer.h"
 #include "error.h"
 
 namespace cscguard {
@@ -62,12 +62,9 @@ TEST(SerialTable, CrlSerialsUpTo127OctetsAndNoLonger) {
     const SerialTable t = b.build();
     std::string hex;
     for (int i = 0; i < 127; ++i) hex += "7F";
-    BIGNUM* bn = nullptr;
-    ASSERT_GT(BN_hex2bn(&bn, hex.c_str()), 0);
-    ASN1_INTEGER* number = BN_to_ASN1_INTEGER(bn, nullptr);
+    const testing::Asn1IntegerPtr number = testing::hex_integer(hex);
+    ASSERT_EQ(ASN1_STRING_length(number.get()), 127);
     const Serial serial = Serial::from_asn1(*number);
-    ASN1_INTEGER_free(number);
-    BN_free(bn);
     EXPECT_TRUE(t.contains(0, serial));
 }
 

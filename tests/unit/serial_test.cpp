@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "asn1_integer.h"
 #include "openssl_ptr.h"
 
 namespace cscguard {
@@ -91,19 +92,9 @@ TEST(Serial, TryParseExplainsWhy) {
     EXPECT_EQ(why, "'x' at position 1 is not a hexadecimal digit");
 }
 
-ASN1_INTEGER* asn1(const char* hex) {
-    BIGNUM* bn = nullptr;
-    BN_hex2bn(&bn, hex);
-    ASN1_INTEGER* value = BN_to_ASN1_INTEGER(bn, nullptr);
-    BN_free(bn);
-    return value;
-}
-
 TEST(Serial, FromCertificateIntegerMatchesWrittenForms) {
     for (const char* hex : {"80", "0A1B", "0", "-1", "D1D11C749D9C2D16", "7FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF"}) {
-        ASN1_INTEGER* value = asn1(hex);
-        EXPECT_EQ(Serial::from_asn1(*value), Serial::parse(hex)) << hex;
-        ASN1_INTEGER_free(value);
+        EXPECT_EQ(Serial::from_asn1(*testing::hex_integer(hex)), Serial::parse(hex)) << hex;
     }
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "error.h"
+#include "error_of.h"
 
 namespace cscguard {
 namespace {
@@ -64,12 +65,7 @@ Snapshot sample() {
 }
 
 std::string error_of(std::string_view data, const std::vector<std::string>& issuers = kIssuers) {
-    try {
-        open_snapshot(data, nullptr, "policy.snapshot", issuers);
-    } catch (const PolicyError& err) {
-        return err.what();
-    }
-    return "(no error)";
+    return testing::error_of([&] { open_snapshot(data, nullptr, "policy.snapshot", issuers); });
 }
 
 TEST(Snapshot, RoundTrip) {

@@ -6,6 +6,8 @@
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 
+#include "asn1_integer.h"
+
 namespace cscguard::testing {
 namespace {
 
@@ -28,12 +30,7 @@ void add_ext(X509* cert, X509* issuer, int nid, const char* value) {
 X509Ptr build(const CertSpec& spec, EVP_PKEY& subject_key, X509* issuer_cert, EVP_PKEY& issuer_key) {
     X509Ptr cert(X509_new());
     X509_set_version(cert.get(), 2);
-    BIGNUM* bn = nullptr;
-    BN_hex2bn(&bn, spec.serial_hex.c_str());
-    ASN1_INTEGER* serial = BN_to_ASN1_INTEGER(bn, nullptr);
-    X509_set_serialNumber(cert.get(), serial);
-    ASN1_INTEGER_free(serial);
-    BN_free(bn);
+    X509_set_serialNumber(cert.get(), hex_integer(spec.serial_hex).get());
     X509_gmtime_adj(X509_getm_notBefore(cert.get()), spec.not_before);
     X509_gmtime_adj(X509_getm_notAfter(cert.get()), spec.not_after);
     X509_NAME* name = X509_get_subject_name(cert.get());
@@ -92,14 +89,6 @@ std::string TestCa::issue(const CertSpec& spec) const {
 
 namespace {
 
-ASN1_INTEGER* hex_integer(const std::string& hex) {
-    BIGNUM* bn = nullptr;
-    BN_hex2bn(&bn, hex.c_str());
-    ASN1_INTEGER* value = BN_to_ASN1_INTEGER(bn, nullptr);
-    BN_free(bn);
-    return value;
-}
-
 void add_private_critical(X509_CRL* crl, X509_REVOKED* entry) {
     ASN1_OBJECT* obj = OBJ_txt2obj("1.3.6.1.4.1.99999.1", 1);
     ASN1_OCTET_STRING* data = ASN1_OCTET_STRING_new();
@@ -128,9 +117,7 @@ std::string TestCa::crl(const CrlSpec& spec) const {
     bool first = true;
     for (const auto& hex : spec.revoked_hex) {
         X509_REVOKED* entry = X509_REVOKED_new();
-        ASN1_INTEGER* serial = hex_integer(hex);
-        X509_REVOKED_set_serialNumber(entry, serial);
-        ASN1_INTEGER_free(serial);
+        X509_REVOKED_set_serialNumber(entry, hex_integer(hex).get());
         ASN1_TIME_set(t, now - 60);
         X509_REVOKED_set_revocationDate(entry, t);
         ASN1_ENUMERATED* reason = ASN1_ENUMERATED_new();
