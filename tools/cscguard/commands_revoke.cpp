@@ -9,6 +9,7 @@
 #include "allowlist.h"
 #include "args.h"
 #include "commands.h"
+#include "crl_reason.h"
 #include "issuer.h"
 #include "json.h"
 #include "tool_error.h"
@@ -172,7 +173,7 @@ int cmd_revoke(Context& ctx, const Words& words) {
     Args args(words, {"serial", "reason"}, {"publish"});
     args.at_most(1);
     const std::string reason = args.value_or("reason", "unspecified");
-    if (!is_valid_reason(reason)) {
+    if (!is_revocation_reason(reason)) {
         throw ToolError(kUsage, "--reason '" + reason + "': use keyCompromise, superseded, affiliationChanged, "
                                                        "cessationOfOperation, privilegeWithdrawn or unspecified");
     }

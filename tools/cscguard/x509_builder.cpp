@@ -9,6 +9,7 @@
 #include <openssl/rsa.h>
 
 #include "crl.h"
+#include "crl_reason.h"
 #include "email.h"
 #include "tool_error.h"
 
@@ -403,17 +404,12 @@ std::string build_crl_pem(X509& ca, EVP_PKEY& ca_key, const std::vector<Record>&
             !X509_REVOKED_set_revocationDate(entry.get(), t.get())) {
             openssl_failed("cannot add " + r.serial + " to the CRL");
         }
-        if (!r.reason.empty() && r.reason != "unspecified") {
-            static const char* names[] = {"unspecified", "keyCompromise", "CACompromise", "affiliationChanged",
-                                          "superseded", "cessationOfOperation", "certificateHold", "", "removeFromCRL",
-                                          "privilegeWithdrawn"};
-            for (long code = 0; code < 10; ++code) {
-                if (r.reason != names[code]) continue;
-                EnumeratedPtr reason(ASN1_ENUMERATED_new());
-                if (!reason || !ASN1_ENUMERATED_set(reason.get(), code) ||
-                    X509_REVOKED_add1_ext_i2d(entry.get(), NID_crl_reason, reason.get(), 0, 0) != 1) {
-                    openssl_failed("cannot add the reason of " + r.serial + " to the CRL");
-                }
+        // unspecified is left out, as RFC 5280 asks.
+        if (const auto code = crl_reason_code(r.reason); code && *code != 0) {
+            EnumeratedPtr reason(ASN1_ENUMERATED_new());
+            if (!reason || !ASN1_ENUMERATED_set(reason.get(), *code) ||
+                X509_REVOKED_add1_ext_i2d(entry.get(), NID_crl_reason, reason.get(), 0, 0) != 1) {
+                openssl_failed("cannot add the reason of " + r.serial + " to the CRL");
             }
         }
         if (!X509_CRL_add0_revoked(crl.get(), entry.get())) openssl_failed("cannot add " + r.serial + " to the CRL");
