@@ -101,15 +101,21 @@ ClientCertificate ClientCertificate::from_x509(X509& x509) {
         cert.subject_.push_back({object_to_oid(*obj), std::move(*value)});
     }
 
-    GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(
-        X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)));
+    for (const std::string& email : san_emails(x509)) cert.emails_.push_back(ascii_lower(email));
+    return cert;
+}
+
+std::vector<std::string> san_emails(X509& x509) {
+    const ClearErrorsOnReturn clear;  // no subjectAltName, or one that does not decode
+    std::vector<std::string> out;
+    GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(&x509, NID_subject_alt_name, nullptr, nullptr)));
     for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
         const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans.get(), i);
         if (name->type != GEN_EMAIL) continue;
         auto value = to_utf8(*name->d.rfc822Name);
-        if (value && !has_control_character(*value)) cert.emails_.push_back(ascii_lower(*value));
+        if (value && !has_control_character(*value)) out.push_back(std::move(*value));
     }
-    return cert;
+    return out;
 }
 
 }  // namespace cscguard

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "args.h"
+#include "certificate.h"
 #include "commands.h"
 #include "issuer.h"
 #include "json.h"
@@ -331,15 +332,13 @@ int cmd_renew(Context& ctx, const Words& words) {
     p.groups = old.groups();
     p.crl_url = ca.settings.crl_url;
     p.days = args.days_value_or("days", old.kind == "client" ? ca.settings.client_days : ca.settings.server_days);
+    p.emails = san_emails(*old_cert);
     GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(old_cert.get(), NID_subject_alt_name, nullptr, nullptr)));
     for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
         const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
-        const auto* data = gn->type == GEN_EMAIL || gn->type == GEN_DNS ? gn->d.ia5 : nullptr;
-        if (data) {
-            const std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
-                                    static_cast<std::size_t>(ASN1_STRING_length(data)));
-            if (gn->type == GEN_EMAIL) p.emails.push_back(value);
-            else p.sans.push_back("DNS:" + value);
+        if (gn->type == GEN_DNS) {
+            p.sans.push_back("DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.ia5)),
+                                                  static_cast<std::size_t>(ASN1_STRING_length(gn->d.ia5))));
         } else if (gn->type == GEN_IPADD && (gn->d.ip->length == 4 || gn->d.ip->length == 16)) {
             char text[INET6_ADDRSTRLEN];
             const int family = gn->d.ip->length == 4 ? AF_INET : AF_INET6;
