@@ -1,10 +1,15 @@
 // The tool's building blocks: database lines, secrets, serials, arguments.
 #include <cstdlib>
+#include <fstream>
 #include <set>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "args.h"
+#include "ca_dir.h"
 #include "database.h"
 #include "secret.h"
 #include "tool_error.h"
@@ -125,6 +130,41 @@ TEST(Keys, Ed25519RefusedForClients) {
     }
     EXPECT_NO_THROW(check_key_spec("ec:P-384", true));
     EXPECT_THROW(check_key_spec("dsa:1024", false), ToolError);
+}
+
+// The tool reads its files through policy's checked reader: an error while
+// reading is reported with the file, never taken for an empty file.
+TEST(ReadFile, AReadErrorIsReportedNotAnEmptyFile) {
+    char tmpl[] = "/tmp/cscguard-read-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    const std::string dir = tmpl;
+    try {
+        const std::string text = read_file(dir);  // open(2) succeeds on a directory; read(2) fails
+        ADD_FAILURE() << "read a directory as " << text.size() << " bytes";
+    } catch (const ToolError& e) {
+        EXPECT_EQ(e.code(), kFailure);
+        EXPECT_EQ(std::string(e.what()), dir + ": cannot read: it is a directory");
+    }
+    try {
+        read_file(dir + "/missing");
+        ADD_FAILURE() << "read a missing file";
+    } catch (const ToolError& e) {
+        EXPECT_EQ(std::string(e.what()), dir + "/missing: cannot read: No such file or directory");
+    }
+    rmdir(tmpl);
+}
+
+// A request or a CSV may come from a pipe (`sign client <(...)`): read to its end.
+TEST(ReadFile, APipeIsReadToItsEnd) {
+    char tmpl[] = "/tmp/cscguard-read-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    const std::string fifo = std::string(tmpl) + "/pipe";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    std::thread writer([&] { std::ofstream(fifo) << "first\nsecond\n"; });
+    EXPECT_EQ(read_file(fifo), "first\nsecond\n");
+    writer.join();
+    unlink(fifo.c_str());
+    rmdir(tmpl);
 }
 
 }  // namespace

@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <sys/stat.h>
@@ -76,8 +75,7 @@ std::vector<std::string> split(const std::string& text, char sep) {
 }
 
 std::vector<ClientRequest> read_csv(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw ToolError(kFailure, path + ": cannot read");
+    std::istringstream in(read_file(path));
     std::vector<ClientRequest> requests;
     std::size_t line_no = 0;
     for (std::string line; std::getline(in, line);) {
