@@ -78,7 +78,8 @@ std::string database_serial(const std::string& text);
 
 // Names that are also allowlist names (groups): letter first, as mod_cscguard wants.
 void check_group(const std::string& group);
-// The module's own rule (policy/email.h), so the tool issues no address a rule cannot name.
-void check_email(const std::string& email);
+// The module's own rule (policy/email.h), so the tool issues no address a
+// rule cannot name; ToolError(kUsage) naming `field` ("--email"...).
+void check_email(const std::string& email, const std::string& field);
 
 }  // namespace cscguard::tool

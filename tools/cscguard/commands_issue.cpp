@@ -35,11 +35,12 @@ struct ClientRequest {
     std::vector<std::string> groups;
 };
 
-void check_client_request(const ClientRequest& req) {
+// `email_field` names where the addresses came from in an error.
+void check_client_request(const ClientRequest& req, const std::string& email_field) {
     if (!is_valid_cert_name(req.name)) {
         throw ToolError(kUsage, "'" + req.name + "' is not a certificate name: letters, digits, '.', '_', '-', '@'");
     }
-    for (const auto& e : req.emails) check_email(e);
+    for (const auto& e : req.emails) check_email(e, email_field);
     for (const auto& g : req.groups) check_group(g);
 }
 
@@ -89,7 +90,7 @@ std::vector<ClientRequest> read_csv(const std::string& path) {
         if (fields.size() > 1) req.emails = split(fields[1], ';');
         if (fields.size() > 2) req.groups = split(fields[2], ';');
         try {
-            check_client_request(req);
+            check_client_request(req, "the e-mail field");
         } catch (const ToolError& err) {
             throw ToolError(err.code(), path + ":" + std::to_string(line_no) + ": " + err.what());
         }
@@ -210,7 +211,7 @@ int cmd_issue(Context& ctx, const Words& words) {
     } else {
         requests.push_back({args.need(1, "the client's name"), args.values("email"), args.values("group")});
         args.at_most(2);
-        check_client_request(requests.back());
+        check_client_request(requests.back(), "--email");
     }
     if (!args.values("san").empty()) throw ToolError(kUsage, "--san is for server certificates; give a client --email");
     const int days = args.days_value_or("days", ca.settings.client_days);
@@ -289,7 +290,7 @@ int cmd_sign(Context& ctx, const Words& words) {
     p.crl_url = ca.settings.crl_url;
     if (kind == "client") {
         const ClientRequest req{*name, args.values("email"), args.values("group")};
-        check_client_request(req);
+        check_client_request(req, "--email");
         if (!args.values("san").empty()) throw ToolError(kUsage, "--san is for server certificates; give a client --email");
         if (!ca.valid_named(*name, "client").empty()) {
             throw ToolError(kConflict, "a valid client certificate named '" + *name + "' exists already");

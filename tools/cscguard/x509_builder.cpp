@@ -98,7 +98,7 @@ void add_subject_alt_names(X509& cert, const CertProfile& p) {
     GeneralNamesPtr names(GENERAL_NAMES_new());
     if (!names) openssl_failed("cannot make subjectAltName");
     for (const auto& e : p.emails) {
-        if (!is_valid_email(e)) throw ToolError(kUsage, "'" + printable(e) + "' is not an e-mail address");
+        if (!is_valid_email(e)) throw ToolError(kUsage, "subjectAltName e-mail '" + printable(e) + "' is not an e-mail address");
         push_name(*names, ia5_name(GEN_EMAIL, e));
     }
     for (const auto& san : p.sans) push_name(*names, alt_name(san));
