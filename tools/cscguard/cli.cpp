@@ -98,6 +98,9 @@ double lock_timeout(const std::string& text) {
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool stderr_is_terminal,
             std::time_t now) {
+    // Whatever a command's OpenSSL calls left in the queue goes with it: the
+    // next command run in this process (tests run many) starts clean.
+    const ClearErrorsOnReturn clear;
     const char* env_dir = std::getenv("CSCGUARD_DIR");
     Context ctx{CaDir(env_dir && *env_dir ? env_dir : "cscguard-ca"), out, err};
     ctx.progress = stderr_is_terminal;
