@@ -21,7 +21,6 @@ struct Context {
     std::ostream& out;
     std::ostream& err;
     bool json = false;
-    bool batch = false;               // never prompt (we never do; kept for scripts)
     double lock_timeout = 30;
     std::optional<std::string> ca_pass;  // secret source for the CA key
     bool progress = false;            // stderr is a terminal

@@ -124,7 +124,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             else if (auto p = value("--ca-pass")) ctx.ca_pass = *p;
             else if (auto t = value("--lock-timeout")) ctx.lock_timeout = lock_timeout(*t);
             else if (a == "--json") ctx.json = true;
-            else if (a == "--batch") ctx.batch = true;
+            else if (a == "--batch") continue;  // cscguard never prompts; accepted for scripts
             else if (a == "--help" || a == "-h") help = true;
             else if (!verb && a.rfind("-", 0) != 0) {
                 for (const Verb& known : kVerbs) {
