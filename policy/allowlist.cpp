@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <optional>
 
+#include "certificate.h"
 #include "error.h"
 #include "file.h"
+#include "issuer.h"
+#include "serial.h"
 
 namespace cscguard {
 namespace {
@@ -82,6 +85,26 @@ SerialTable parse_allowlist(std::string_view text, const std::string& origin,
 
 SerialTable load_allowlist(const std::string& path, const std::vector<std::string>& declared_issuers) {
     return parse_allowlist(read_policy_file(path, "allowlist").bytes, path, declared_issuers);
+}
+
+std::string format_allowlist_entry(std::string_view issuer, std::string_view serial, std::string_view label) {
+    if (!is_valid_name(issuer)) throw PolicyError("'" + std::string(issuer) + "' is not an issuer name for an allowlist entry");
+    std::string why;
+    if (!Serial::try_parse(serial, &why)) throw PolicyError("'" + std::string(serial) + "' is not a serial number: " + why);
+    if (has_control_character(label)) {
+        throw PolicyError("the label of allowlist entry " + std::string(serial) + " holds a control character");
+    }
+    std::string line;
+    line.reserve(issuer.size() + serial.size() + label.size() + 4);
+    line.append(issuer).append(":").append(serial);
+    if (!label.empty()) line.append("  ").append(label);
+    line += '\n';
+    return line;
+}
+
+std::string format_allowlist_comment(std::string_view text) {
+    if (has_control_character(text)) throw PolicyError("an allowlist comment holds a control character");
+    return "# " + std::string(text) + "\n";
 }
 
 }  // namespace cscguard

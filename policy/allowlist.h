@@ -27,4 +27,15 @@ SerialTable parse_allowlist(std::string_view text, const std::string& origin,
 // Reads and parses the file at `path`. Throws PolicyError.
 SerialTable load_allowlist(const std::string& path, const std::vector<std::string>& declared_issuers);
 
+// The writer sits next to the parser so that what the CA tool publishes is
+// what parse_allowlist reads, and nothing it cannot read is ever written.
+
+// "ISSUER:SERIAL  LABEL\n" (no label: "ISSUER:SERIAL\n"). Throws PolicyError
+// when `issuer` is not a name (is_valid_name), `serial` is not a serial, or
+// `label` holds a control character (a line end would start another entry).
+std::string format_allowlist_entry(std::string_view issuer, std::string_view serial, std::string_view label);
+
+// "# TEXT\n". Throws PolicyError when `text` holds a control character.
+std::string format_allowlist_comment(std::string_view text);
+
 }  // namespace cscguard

@@ -2,7 +2,6 @@
 
 #include <cctype>
 
-#include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
@@ -24,14 +23,12 @@ std::string object_to_oid(const ASN1_OBJECT& obj) {
 // a NUL byte (the classic "good.com\0.evil.com" trick) - such a value must
 // match nothing.
 std::optional<std::string> to_utf8(const ASN1_STRING& str) {
+    const ClearErrorsOnReturn clear;
     unsigned char* out = nullptr;
     const int len = ASN1_STRING_to_UTF8(&out, &str);
-    if (len < 0) {
-        ERR_clear_error();
-        return std::nullopt;
-    }
+    if (len < 0) return std::nullopt;
+    const BytesPtr owned(out);
     std::string text(reinterpret_cast<char*>(out), static_cast<std::size_t>(len));
-    OPENSSL_free(out);
     if (text.find('\0') != std::string::npos) return std::nullopt;
     return text;
 }
@@ -45,19 +42,16 @@ std::string ascii_lower(std::string_view text) {
 }
 
 std::string attribute_oid(std::string_view name) {
+    const ClearErrorsOnReturn clear;  // an unknown name leaves an error
     const std::string text(name);
-    ASN1_OBJECT* obj = OBJ_txt2obj(text.c_str(), 0);
+    Asn1ObjectPtr obj(OBJ_txt2obj(text.c_str(), 0));
     if (!obj) {
         // Short names are case-sensitive in OpenSSL ("CN"); admins write "cn" too.
         std::string upper(text);
         for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-        obj = OBJ_txt2obj(upper.c_str(), 0);
+        obj.reset(OBJ_txt2obj(upper.c_str(), 0));
     }
-    ERR_clear_error();
-    if (!obj) return {};
-    std::string oid = object_to_oid(*obj);
-    ASN1_OBJECT_free(obj);
-    return oid;
+    return obj ? object_to_oid(*obj) : std::string();
 }
 
 std::string ClientCertificate::common_name() const {
@@ -86,6 +80,7 @@ X509Ptr parse_pem_certificate(std::string_view pem) {
 ClientCertificate ClientCertificate::parse(std::string_view pem) { return from_x509(*parse_pem_certificate(pem)); }
 
 ClientCertificate ClientCertificate::from_x509(X509& x509) {
+    const ClearErrorsOnReturn clear;  // an absent extension, a bad date
     X509* x = &x509;
     ClientCertificate cert(Serial::from_asn1(*X509_get0_serialNumber(x)));
     cert.not_before_ = asn1_to_time(*X509_get0_notBefore(x));
@@ -106,16 +101,21 @@ ClientCertificate ClientCertificate::from_x509(X509& x509) {
         cert.subject_.push_back({object_to_oid(*obj), std::move(*value)});
     }
 
-    GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(
-        X509_get_ext_d2i(x, NID_subject_alt_name, nullptr, nullptr)));
+    for (const std::string& email : san_emails(x509)) cert.emails_.push_back(ascii_lower(email));
+    return cert;
+}
+
+std::vector<std::string> san_emails(X509& x509) {
+    const ClearErrorsOnReturn clear;  // no subjectAltName, or one that does not decode
+    std::vector<std::string> out;
+    GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(&x509, NID_subject_alt_name, nullptr, nullptr)));
     for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
         const GENERAL_NAME* name = sk_GENERAL_NAME_value(sans.get(), i);
         if (name->type != GEN_EMAIL) continue;
         auto value = to_utf8(*name->d.rfc822Name);
-        if (value && !has_control_character(*value)) cert.emails_.push_back(ascii_lower(*value));
+        if (value && !has_control_character(*value)) out.push_back(std::move(*value));
     }
-    ERR_clear_error();
-    return cert;
+    return out;
 }
 
 }  // namespace cscguard

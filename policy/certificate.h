@@ -58,6 +58,12 @@ private:
     std::vector<std::string> emails_;
 };
 
+// The rfc822Name subjectAltNames of `x509`, in order and as written (UTF-8):
+// what the module matches (lowercased) and what the CA tool shows and renews.
+// Values that are no address are left out: undecodable, hiding a NUL byte,
+// or holding a control character (CR, LF...) that must never reach a header.
+std::vector<std::string> san_emails(X509& x509);
+
 // Dotted OID text of an attribute name ("CN", "commonName", "2.5.4.3"...),
 // or "" when OpenSSL does not know the name.
 std::string attribute_oid(std::string_view name);

@@ -2,7 +2,6 @@
 
 #include <algorithm>
 
-#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
@@ -153,15 +152,14 @@ void check_crl_extensions(X509_CRL& crl) {
 
 // The declared issuer whose name and key match the CRL.
 const Issuer& find_signer(const RawCrl& raw, const std::vector<std::shared_ptr<const Issuer>>& issuers) {
+    const ClearErrorsOnReturn clear;  // a signature that does not verify leaves errors
     const X509_NAME* name = X509_CRL_get_issuer(raw.header.get());
     const Issuer* same_name = nullptr;
     for (const auto& issuer : issuers) {
         if (X509_NAME_cmp(name, X509_get_subject_name(&issuer->certificate())) != 0) continue;
         same_name = issuer.get();
         EVP_PKEY* key = X509_get0_pubkey(&issuer->certificate());
-        const bool ok = key && verify_crl_signature(raw.parts, *key);
-        ERR_clear_error();
-        if (ok) return *issuer;
+        if (key && verify_crl_signature(raw.parts, *key)) return *issuer;
     }
     if (same_name) {
         throw PolicyError("signature does not verify with the key of CSCGuardIssuer " + same_name->name() +
@@ -202,6 +200,7 @@ RevocationList check_and_read(const RawCrl& raw, const std::string& origin,
 
 std::vector<RevocationList> parse_crls(std::string_view data, const std::string& origin,
                                        const std::vector<std::shared_ptr<const Issuer>>& issuers) {
+    const ClearErrorsOnReturn clear;
     std::vector<RawCrl> crls = read_crls(data, origin);
     std::vector<RevocationList> lists;
     for (std::size_t i = 0; i < crls.size(); ++i) {
@@ -213,7 +212,6 @@ std::vector<RevocationList> parse_crls(std::string_view data, const std::string&
                               name_to_string(*X509_CRL_get_issuer(crls[i].header.get())) + "' " + err.what());
         }
     }
-    ERR_clear_error();
     return lists;
 }
 

@@ -43,4 +43,10 @@ FileContent read_policy_file(const std::string& path, const char* what, std::siz
 // Same, bytes only.
 std::string read_whole_file(const std::string& path, const char* what);
 
+// A file a person names to a command (the CA tool's CSR, CSV and its own
+// files): like read_policy_file, but nothing serves while it waits, so a pipe
+// or a terminal (`<(...)`, /dev/stdin) is read to its end as cat would. A
+// directory is refused. `what` may be "" ("PATH: cannot read: reason").
+std::string read_named_file(const std::string& path, const char* what, std::size_t max_bytes = kMaxPolicyFileBytes);
+
 }  // namespace cscguard

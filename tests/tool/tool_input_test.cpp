@@ -158,6 +158,25 @@ TEST_F(Inputs, EmailAddressesAreCheckedAsTheModuleChecksThem) {
               (std::vector<std::string>{"email:first.last+tag@mail.kitty-example.org", "email:eager@kitty.example"}));
 }
 
+// `Require cscguard-email` can name neither a@x..y (an empty domain label) nor
+// *@x (its '*@' means a whole domain): the tool must not put them in a
+// certificate, and must say which field holds them.
+TEST_F(Inputs, AddressesNoRuleCanNameAreRefusedNamingTheirField) {
+    for (const std::string bad : {"a@x..y", "*@x"}) {
+        const Result issue = run({"issue", "client", "eager-client", "--email", bad});
+        EXPECT_EQ(issue.code, kUsage) << bad;
+        EXPECT_NE(issue.err.find("--email '" + bad + "' is not an e-mail address"), std::string::npos) << issue.err;
+        const Result sign = run({"sign", "client", csr, "--name", "eager-client", "--email", bad});
+        EXPECT_EQ(sign.code, kUsage) << bad;
+        EXPECT_NE(sign.err.find("--email '" + bad + "' is not an e-mail address"), std::string::npos) << sign.err;
+    }
+    std::ofstream(root + "/people.csv") << "ann,ann@kitty.example,staff\nbob,*@x,staff\ncid,a@x..y,staff\n";
+    const Result csv = run({"issue", "client", "--from-csv", root + "/people.csv"});
+    EXPECT_EQ(csv.code, kUsage);
+    EXPECT_NE(csv.err.find("people.csv:2: the e-mail field '*@x' is not an e-mail address"), std::string::npos) << csv.err;
+    EXPECT_TRUE(files_in(dir + "/certs").empty());
+}
+
 // --- days and other numbers -----------------------------------------------
 
 TEST_F(Inputs, EveryDaysOptionIsBounded) {

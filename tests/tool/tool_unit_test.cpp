@@ -2,11 +2,15 @@
 #include <cstdlib>
 #include <fstream>
 #include <set>
+#include <sys/stat.h>
+#include <thread>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include "args.h"
 #include "asn1_integer.h"
+#include "ca_dir.h"
 #include "database.h"
 #include "secret.h"
 #include "temp_dir.h"
@@ -144,6 +148,36 @@ TEST(Keys, Ed25519RefusedForClients) {
     }
     EXPECT_NO_THROW(check_key_spec("ec:P-384", true));
     EXPECT_THROW(check_key_spec("dsa:1024", false), ToolError);
+}
+
+// The tool reads its files through policy's checked reader: an error while
+// reading is reported with the file, never taken for an empty file.
+TEST(ReadFile, AReadErrorIsReportedNotAnEmptyFile) {
+    const cscguard::testing::TempDir temp;
+    const std::string dir = temp.path();
+    try {
+        const std::string text = read_file(dir);  // open(2) succeeds on a directory; read(2) fails
+        ADD_FAILURE() << "read a directory as " << text.size() << " bytes";
+    } catch (const ToolError& e) {
+        EXPECT_EQ(e.code(), kFailure);
+        EXPECT_EQ(std::string(e.what()), dir + ": cannot read: it is a directory");
+    }
+    try {
+        read_file(dir + "/missing");
+        ADD_FAILURE() << "read a missing file";
+    } catch (const ToolError& e) {
+        EXPECT_EQ(std::string(e.what()), dir + "/missing: cannot read: No such file or directory");
+    }
+}
+
+// A request or a CSV may come from a pipe (`sign client <(...)`): read to its end.
+TEST(ReadFile, APipeIsReadToItsEnd) {
+    const cscguard::testing::TempDir temp;
+    const std::string fifo = temp.path() + "/pipe";
+    ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+    std::thread writer([&] { std::ofstream(fifo) << "first\nsecond\n"; });
+    EXPECT_EQ(read_file(fifo), "first\nsecond\n");
+    writer.join();
 }
 
 }  // namespace

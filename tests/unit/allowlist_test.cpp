@@ -112,5 +112,38 @@ TEST(Allowlist, LastLineWithoutLineEndIsRefused) {
     EXPECT_EQ(error_of("kitty:01\r\n", kOne), "(no error)");
 }
 
+// --- the writer -------------------------------------------------------------
+
+TEST(AllowlistWriter, WhatItWritesIsReadBackAsWritten) {
+    const std::string text = format_allowlist_comment("all valid client certificates of kitty") +
+                             format_allowlist_entry("kitty", "0A1B", "eager-client") +
+                             format_allowlist_entry("acme", "D1:D1:1C", "") +
+                             format_allowlist_entry("kitty", "7F00000000000000000000000000AB", "a label # with a hash");
+    EXPECT_EQ(text,
+              "# all valid client certificates of kitty\n"
+              "kitty:0A1B  eager-client\n"
+              "acme:D1:D1:1C\n"
+              "kitty:7F00000000000000000000000000AB  a label # with a hash\n");
+    const SerialTable set = parse_allowlist(text, "x", kTwo);
+    EXPECT_EQ(set.size(), 3u);
+    EXPECT_TRUE(set.contains(kKitty, Serial::parse("A1B")));
+    EXPECT_TRUE(set.contains(kAcme, Serial::parse("D1D11C")));
+    EXPECT_TRUE(set.contains(kKitty, Serial::parse("7F00000000000000000000000000AB")));
+    EXPECT_FALSE(set.contains(kAcme, Serial::parse("A1B")));
+}
+
+TEST(AllowlistWriter, RefusesWhatTheParserWouldReadOtherwise) {
+    // A line end in a label would add an entry; a bad issuer or serial would
+    // make the whole file unreadable for the module.
+    EXPECT_THROW(format_allowlist_entry("kitty", "0A1B", "laptop\nacme:0A1B"), PolicyError);
+    EXPECT_THROW(format_allowlist_entry("kitty", "0A1B", std::string("a\0b", 3)), PolicyError);
+    EXPECT_THROW(format_allowlist_entry("kitty", "0A1B", "a\rb"), PolicyError);
+    EXPECT_THROW(format_allowlist_entry("ab", "0A1B", ""), PolicyError);  // reads as a serial octet
+    EXPECT_THROW(format_allowlist_entry("", "0A1B", ""), PolicyError);
+    EXPECT_THROW(format_allowlist_entry("kitty", "0A1G", ""), PolicyError);
+    EXPECT_THROW(format_allowlist_entry("kitty", "", ""), PolicyError);
+    EXPECT_THROW(format_allowlist_comment("partners\nkitty:0A1B"), PolicyError);
+}
+
 }  // namespace
 }  // namespace cscguard

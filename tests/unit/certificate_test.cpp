@@ -76,6 +76,17 @@ TEST(ClientCertificate, EmailsWithControlCharactersAreLeftOut) {
     EXPECT_EQ(cert.emails(), (Strings{"c@z.example"}));
 }
 
+TEST(SanEmails, AsWrittenInOrderWithoutNonAddresses) {
+    TestCa ca("kitty-ca");
+    const X509Ptr x509 = parse_pem_certificate(ca.issue(
+        {{{"CN", "x"}, {"emailAddress", "dn@kitty.example"}},
+         "1D",
+         {"A@Partner.example", "b@y.example\nZ: 1", std::string("boss@kitty.example\0.evil.example", 32), "c@z.example"}}));
+    EXPECT_EQ(san_emails(*x509), (Strings{"A@Partner.example", "c@z.example"}));  // the DN's are not SANs
+    EXPECT_TRUE(san_emails(*parse_pem_certificate(ca.issue({{{"CN", "x"}}, "01"}))).empty());
+    EXPECT_EQ(ERR_peek_error(), 0u);
+}
+
 TEST(ClientCertificate, ValidityPeriod) {
     TestCa ca("kitty-ca");
     testing::CertSpec spec{{{"CN", "x"}}, "01"};

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 
+#include "crl_reason.h"
 #include "error.h"
 #include "error_of.h"
 #include "test_pki.h"
@@ -305,6 +306,27 @@ TEST_F(Succession, SameAgeButOtherContentIsRefused) {
     a.this_update = b.this_update = -3600;
     const std::string error = succession_error(set({kitty.crl(a)}), set({kitty.crl(b)}));
     EXPECT_NE(error.find("is not newer than the one in force but differs from it"), std::string::npos) << error;
+}
+
+TEST(CrlReasons, CodesAreRfc5280s) {
+    const std::pair<const char*, int> rfc5280[] = {
+        {"unspecified", 0}, {"keyCompromise", 1},        {"CACompromise", 2},    {"affiliationChanged", 3},
+        {"superseded", 4},  {"cessationOfOperation", 5}, {"certificateHold", 6}, {"removeFromCRL", 8},
+        {"privilegeWithdrawn", 9}, {"AACompromise", 10}};
+    for (const auto& [name, code] : rfc5280) EXPECT_EQ(crl_reason_code(name), code) << name;
+    for (const char* unknown : {"", "stolen", "keycompromise", "7"}) {
+        EXPECT_EQ(crl_reason_code(unknown), std::nullopt) << unknown;
+        EXPECT_FALSE(is_revocation_reason(unknown)) << unknown;
+    }
+}
+
+TEST(CrlReasons, ARevocationTakesEveryReasonButTheDeltaAndAttributeOnes) {
+    for (const char* name : {"unspecified", "keyCompromise", "CACompromise", "affiliationChanged", "superseded",
+                             "cessationOfOperation", "certificateHold", "privilegeWithdrawn"}) {
+        EXPECT_TRUE(is_revocation_reason(name)) << name;
+    }
+    EXPECT_FALSE(is_revocation_reason("removeFromCRL"));
+    EXPECT_FALSE(is_revocation_reason("AACompromise"));
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <thread>
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -62,6 +63,36 @@ TEST_F(PolicyFile, FileOverTheCapIsRefusedWithoutReadingIt) {
 TEST_F(PolicyFile, MissingFileNamesTheReason) {
     EXPECT_EQ(error_of(), path + ": cannot read allowlist: No such file or directory");
     EXPECT_FALSE(FileStamp::of(path).exists);
+}
+
+// --- files a person names to the CA tool --------------------------------------
+
+std::string named_error(const std::string& path, std::size_t max_bytes = kMaxPolicyFileBytes) {
+    try {
+        read_named_file(path, "", max_bytes);
+    } catch (const PolicyError& err) {
+        return err.what();
+    }
+    return "(no error)";
+}
+
+TEST_F(PolicyFile, NamedFileIsReadWhole) {
+    std::ofstream(path) << "kitty:01\n";
+    EXPECT_EQ(read_named_file(path, "request"), "kitty:01\n");
+    EXPECT_EQ(named_error(dir / "missing"), dir / "missing" + ": cannot read: No such file or directory");
+}
+
+TEST_F(PolicyFile, NamedDirectoryIsAnErrorNotAnEmptyFile) {
+    ASSERT_EQ(mkdir(path.c_str(), 0755), 0);
+    EXPECT_EQ(named_error(path), path + ": cannot read: it is a directory");
+}
+
+TEST_F(PolicyFile, NamedPipeIsReadToItsEndAndEndlessInputIsCapped) {
+    ASSERT_EQ(mkfifo(path.c_str(), 0644), 0);
+    std::thread writer([&] { std::ofstream(path) << "first\nsecond\n"; });
+    EXPECT_EQ(read_named_file(path, "CSV"), "first\nsecond\n");
+    writer.join();
+    EXPECT_EQ(named_error("/dev/zero", std::size_t{1} << 20), "/dev/zero: cannot read: bigger than 1 MiB");
 }
 
 }  // namespace

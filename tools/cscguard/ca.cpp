@@ -147,9 +147,9 @@ void check_group(const std::string& group) {
     }
 }
 
-void check_email(const std::string& email) {
+void check_email(const std::string& email, const std::string& field) {
     if (!is_valid_email(email)) {
-        throw ToolError(kUsage, "'" + printable(email) + "' is not an e-mail address (USER@DOMAIN: printable ASCII without "
+        throw ToolError(kUsage, field + " '" + printable(email) + "' is not an e-mail address (USER@DOMAIN: printable ASCII without "
                                                          "spaces, '@' or '*' before the '@', a domain of letters, digits, '-', '.')");
     }
 }

@@ -21,7 +21,6 @@ struct Context {
     std::ostream& out;
     std::ostream& err;
     bool json = false;
-    bool batch = false;               // never prompt (we never do; kept for scripts)
     double lock_timeout = 30;
     std::optional<std::string> ca_pass;  // secret source for the CA key
     bool progress = false;            // stderr is a terminal
@@ -78,7 +77,8 @@ std::string database_serial(const std::string& text);
 
 // Names that are also allowlist names (groups): letter first, as mod_cscguard wants.
 void check_group(const std::string& group);
-// The module's own rule (policy/email.h), so the tool issues no address a rule cannot name.
-void check_email(const std::string& email);
+// The module's own rule (policy/email.h), so the tool issues no address a
+// rule cannot name; ToolError(kUsage) naming `field` ("--email"...).
+void check_email(const std::string& email, const std::string& field);
 
 }  // namespace cscguard::tool

@@ -7,7 +7,6 @@
 #include <dirent.h>
 #include <filesystem>
 #include <fcntl.h>
-#include <fstream>
 #include <sstream>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -15,6 +14,8 @@
 #include <unistd.h>
 
 #include "args.h"
+#include "error.h"
+#include "file.h"
 #include "tool_error.h"
 
 namespace cscguard::tool {
@@ -141,11 +142,11 @@ bool directory_is_empty_or_missing(const std::string& path, const std::string& e
 }
 
 std::string read_file(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) fail("cannot read", path);
-    std::ostringstream out;
-    out << in.rdbuf();
-    return out.str();
+    try {
+        return read_named_file(path, "");
+    } catch (const PolicyError& e) {
+        throw ToolError(kFailure, e.what());
+    }
 }
 
 bool CaDir::initialised() const {

@@ -50,7 +50,9 @@ void make_directories(const std::string& path, mode_t mode);
 std::vector<std::string> directory_entries(const std::string& path);
 // True for a missing directory and one holding nothing but `except`.
 bool directory_is_empty_or_missing(const std::string& path, const std::string& except = "");
-std::string read_file(const std::string& path);  // throws ToolError naming the file
+// The whole file through policy/file.h read_named_file (a pipe is read to its
+// end, a directory or a read error is refused); ToolError(kFailure) naming the file.
+std::string read_file(const std::string& path);
 
 class CaDir {
 public:

@@ -98,6 +98,9 @@ double lock_timeout(const std::string& text) {
 
 int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostream& err, bool stderr_is_terminal,
             std::time_t now) {
+    // Whatever a command's OpenSSL calls left in the queue goes with it: the
+    // next command run in this process (tests run many) starts clean.
+    const ClearErrorsOnReturn clear;
     const char* env_dir = std::getenv("CSCGUARD_DIR");
     Context ctx{CaDir(env_dir && *env_dir ? env_dir : "cscguard-ca"), out, err};
     ctx.progress = stderr_is_terminal;
@@ -121,7 +124,7 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             else if (auto p = value("--ca-pass")) ctx.ca_pass = *p;
             else if (auto t = value("--lock-timeout")) ctx.lock_timeout = lock_timeout(*t);
             else if (a == "--json") ctx.json = true;
-            else if (a == "--batch") ctx.batch = true;
+            else if (a == "--batch") continue;  // cscguard never prompts; accepted for scripts
             else if (a == "--help" || a == "-h") help = true;
             else if (!verb && a.rfind("-", 0) != 0) {
                 for (const Verb& known : kVerbs) {

@@ -2,12 +2,12 @@
 #include <arpa/inet.h>
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 #include <sys/stat.h>
 
 #include "args.h"
+#include "certificate.h"
 #include "commands.h"
 #include "issuer.h"
 #include "json.h"
@@ -35,11 +35,12 @@ struct ClientRequest {
     std::vector<std::string> groups;
 };
 
-void check_client_request(const ClientRequest& req) {
+// `email_field` names where the addresses came from in an error.
+void check_client_request(const ClientRequest& req, const std::string& email_field) {
     if (!is_valid_cert_name(req.name)) {
         throw ToolError(kUsage, "'" + req.name + "' is not a certificate name: letters, digits, '.', '_', '-', '@'");
     }
-    for (const auto& e : req.emails) check_email(e);
+    for (const auto& e : req.emails) check_email(e, email_field);
     for (const auto& g : req.groups) check_group(g);
 }
 
@@ -75,8 +76,7 @@ std::vector<std::string> split(const std::string& text, char sep) {
 }
 
 std::vector<ClientRequest> read_csv(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) throw ToolError(kFailure, path + ": cannot read");
+    std::istringstream in(read_file(path));
     std::vector<ClientRequest> requests;
     std::size_t line_no = 0;
     for (std::string line; std::getline(in, line);) {
@@ -90,7 +90,7 @@ std::vector<ClientRequest> read_csv(const std::string& path) {
         if (fields.size() > 1) req.emails = split(fields[1], ';');
         if (fields.size() > 2) req.groups = split(fields[2], ';');
         try {
-            check_client_request(req);
+            check_client_request(req, "the e-mail field");
         } catch (const ToolError& err) {
             throw ToolError(err.code(), path + ":" + std::to_string(line_no) + ": " + err.what());
         }
@@ -211,7 +211,7 @@ int cmd_issue(Context& ctx, const Words& words) {
     } else {
         requests.push_back({args.need(1, "the client's name"), args.values("email"), args.values("group")});
         args.at_most(2);
-        check_client_request(requests.back());
+        check_client_request(requests.back(), "--email");
     }
     if (!args.values("san").empty()) throw ToolError(kUsage, "--san is for server certificates; give a client --email");
     const int days = args.days_value_or("days", ca.settings.client_days);
@@ -290,7 +290,7 @@ int cmd_sign(Context& ctx, const Words& words) {
     p.crl_url = ca.settings.crl_url;
     if (kind == "client") {
         const ClientRequest req{*name, args.values("email"), args.values("group")};
-        check_client_request(req);
+        check_client_request(req, "--email");
         if (!args.values("san").empty()) throw ToolError(kUsage, "--san is for server certificates; give a client --email");
         if (!ca.valid_named(*name, "client").empty()) {
             throw ToolError(kConflict, "a valid client certificate named '" + *name + "' exists already");
@@ -331,15 +331,13 @@ int cmd_renew(Context& ctx, const Words& words) {
     p.groups = old.groups();
     p.crl_url = ca.settings.crl_url;
     p.days = args.days_value_or("days", old.kind == "client" ? ca.settings.client_days : ca.settings.server_days);
+    p.emails = san_emails(*old_cert);
     GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(old_cert.get(), NID_subject_alt_name, nullptr, nullptr)));
     for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
         const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
-        const auto* data = gn->type == GEN_EMAIL || gn->type == GEN_DNS ? gn->d.ia5 : nullptr;
-        if (data) {
-            const std::string value(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
-                                    static_cast<std::size_t>(ASN1_STRING_length(data)));
-            if (gn->type == GEN_EMAIL) p.emails.push_back(value);
-            else p.sans.push_back("DNS:" + value);
+        if (gn->type == GEN_DNS) {
+            p.sans.push_back("DNS:" + std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.ia5)),
+                                                  static_cast<std::size_t>(ASN1_STRING_length(gn->d.ia5))));
         } else if (gn->type == GEN_IPADD && (gn->d.ip->length == 4 || gn->d.ip->length == 16)) {
             char text[INET6_ADDRSTRLEN];
             const int family = gn->d.ip->length == 4 ? AF_INET : AF_INET6;

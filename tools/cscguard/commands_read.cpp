@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "args.h"
+#include "certificate.h"
 #include "commands.h"
 #include "json.h"
 #include "secret.h"
@@ -24,18 +25,6 @@ std::string record_json(const Record& r, std::time_t now) {
     o.add("expires", format_asn1_time(r.expires)).add("groups", r.groups());
     if (r.revoked()) o.add("revoked", format_asn1_time(r.revoked_at)).add("reason", r.reason);
     return o.str();
-}
-
-std::vector<std::string> emails_of(X509& cert) {
-    std::vector<std::string> out;
-    GeneralNamesPtr sans(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(&cert, NID_subject_alt_name, nullptr, nullptr)));
-    for (int i = 0; sans && i < sk_GENERAL_NAME_num(sans.get()); ++i) {
-        const GENERAL_NAME* gn = sk_GENERAL_NAME_value(sans.get(), i);
-        if (gn->type != GEN_EMAIL) continue;
-        out.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(gn->d.rfc822Name)),
-                         static_cast<std::size_t>(ASN1_STRING_length(gn->d.rfc822Name)));
-    }
-    return out;
 }
 
 bool ends_with(const std::string& text, const std::string& suffix) {
@@ -104,7 +93,7 @@ int cmd_show(Context& ctx, const Words& words) {
         ctx.out << certificate_pem(*cert);
         return kOk;
     }
-    const std::vector<std::string> emails = emails_of(*cert);
+    const std::vector<std::string> emails = san_emails(*cert);
     struct stat st {};
     const bool key_held = ::stat(ctx.dir.key_file(r.serial).c_str(), &st) == 0;
     if (ctx.json) {

@@ -6,8 +6,10 @@
 #include <sstream>
 #include <sys/stat.h>
 
+#include "allowlist.h"
 #include "args.h"
 #include "commands.h"
+#include "crl_reason.h"
 #include "issuer.h"
 #include "json.h"
 #include "tool_error.h"
@@ -130,12 +132,13 @@ Published publish_files(Ca& ca, const std::string& out_dir) {
     Published pub;
     pub.dir = out_dir;
     const std::string issuer = ca.settings.name;
-    std::string all = "# all valid client certificates of " + issuer + "; written by `cscguard publish`\n";
+    std::string all = format_allowlist_comment("all valid client certificates of " + issuer + "; written by `cscguard publish`");
     // A group's list is rewritten even when it has no valid member left (its
     // last one revoked or expired): a stale list would keep allowing it.
     std::map<std::string, std::string> groups;
     const auto add_group = [&](const std::string& g) {
-        if (is_valid_name(g) && g != "all") groups.emplace(g, "# group " + g + " of " + issuer + "; written by `cscguard publish`\n");
+        if (!is_valid_name(g) || g == "all") return;
+        groups.emplace(g, format_allowlist_comment("group " + g + " of " + issuer + "; written by `cscguard publish`"));
     };
     for (const auto& r : ca.records) {
         for (const auto& g : r.groups()) add_group(g);
@@ -146,7 +149,7 @@ Published publish_files(Ca& ca, const std::string& out_dir) {
     for (const auto& r : ca.records) {
         if (r.revoked()) ++pub.revoked;
         if (r.kind != "client" || !r.valid_at(ca.ctx.now)) continue;
-        const std::string line = issuer + ":" + r.serial + "  " + r.name() + "\n";
+        const std::string line = format_allowlist_entry(issuer, r.serial, r.name());
         all += line;
         ++pub.listed;
         for (const auto& g : r.groups()) {
@@ -170,7 +173,7 @@ int cmd_revoke(Context& ctx, const Words& words) {
     Args args(words, {"serial", "reason"}, {"publish"});
     args.at_most(1);
     const std::string reason = args.value_or("reason", "unspecified");
-    if (!is_valid_reason(reason)) {
+    if (!is_revocation_reason(reason)) {
         throw ToolError(kUsage, "--reason '" + reason + "': use keyCompromise, superseded, affiliationChanged, "
                                                        "cessationOfOperation, privilegeWithdrawn or unspecified");
     }

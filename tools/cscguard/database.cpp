@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <optional>
 
+#include "crl_reason.h"
 #include "tool_error.h"
 
 namespace cscguard::tool {
@@ -106,14 +107,6 @@ bool is_valid_cert_name(std::string_view name) {
     return true;
 }
 
-bool is_valid_reason(std::string_view reason) {
-    for (const char* r : {"unspecified", "keyCompromise", "CACompromise", "affiliationChanged", "superseded",
-                          "cessationOfOperation", "certificateHold", "privilegeWithdrawn"}) {
-        if (reason == r) return true;
-    }
-    return false;
-}
-
 std::vector<Record> parse_database(std::string_view text, const std::string& origin) {
     std::vector<Record> records;
     std::size_t line_no = 0;
@@ -139,7 +132,7 @@ std::vector<Record> parse_database(std::string_view text, const std::string& ori
             r.revoked_at = *revoked_at;
             if (rev.size() > 1) {
                 r.reason = std::string(rev[1]);
-                if (!is_valid_reason(r.reason)) throw bad("unknown reason '" + r.reason + "'");
+                if (!is_revocation_reason(r.reason)) throw bad("unknown reason '" + r.reason + "'");
             }
         } else if (!f[2].empty()) {
             throw bad("a valid certificate with a revocation date");

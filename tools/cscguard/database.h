@@ -47,7 +47,4 @@ std::optional<std::time_t> parse_asn1_time(std::string_view text);
 // Names and groups go into DNs and file names: letters, digits, . _ - @.
 bool is_valid_cert_name(std::string_view name);
 
-// RFC 5280 reason names accepted by `revoke --reason`.
-bool is_valid_reason(std::string_view reason);
-
 }  // namespace cscguard::tool

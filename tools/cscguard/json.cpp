@@ -61,10 +61,4 @@ JsonObject& JsonObject::add(std::string_view k, const std::vector<std::string>& 
     return *this;
 }
 
-JsonObject& JsonObject::add_raw(std::string_view k, std::string_view json) {
-    key(k);
-    body_ += json;
-    return *this;
-}
-
 }  // namespace cscguard::tool

@@ -18,7 +18,6 @@ public:
     JsonObject& add(std::string_view key, long long value);
     JsonObject& add(std::string_view key, bool value);
     JsonObject& add(std::string_view key, const std::vector<std::string>& values);
-    JsonObject& add_raw(std::string_view key, std::string_view json);
     std::string str() const { return "{" + body_ + "}"; }
 
 private:

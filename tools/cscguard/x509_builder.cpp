@@ -2,13 +2,13 @@
 
 #include <arpa/inet.h>
 
-#include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
 #include "crl.h"
+#include "crl_reason.h"
 #include "email.h"
 #include "tool_error.h"
 
@@ -23,7 +23,6 @@ using Pkcs12Ptr = OpenSslPtr<PKCS12, PKCS12_free>;
 using ExtensionsPtr = OpenSslPtr<STACK_OF(X509_EXTENSION), free_extensions>;
 using CertificatesPtr = OpenSslPtr<STACK_OF(X509), free_certificates>;
 using TimePtr = OpenSslPtr<ASN1_TIME, ASN1_TIME_free>;
-using Asn1IntegerPtr = OpenSslPtr<ASN1_INTEGER, ASN1_INTEGER_free>;
 using Ia5StringPtr = OpenSslPtr<ASN1_IA5STRING, ASN1_IA5STRING_free>;
 using OctetStringPtr = OpenSslPtr<ASN1_OCTET_STRING, ASN1_OCTET_STRING_free>;
 using GeneralNamePtr = OpenSslPtr<GENERAL_NAME, GENERAL_NAME_free>;
@@ -33,6 +32,8 @@ using AlgorPtr = OpenSslPtr<X509_ALGOR, X509_ALGOR_free>;
 using Pkcs8InfoPtr = OpenSslPtr<PKCS8_PRIV_KEY_INFO, PKCS8_PRIV_KEY_INFO_free>;
 using SigPtr = OpenSslPtr<X509_SIG, X509_SIG_free>;
 using RevokedPtr = OpenSslPtr<X509_REVOKED, X509_REVOKED_free>;
+using ExtensionPtr = OpenSslPtr<X509_EXTENSION, X509_EXTENSION_free>;
+using BasicConstraintsPtr = OpenSslPtr<BASIC_CONSTRAINTS, BASIC_CONSTRAINTS_free>;
 using EnumeratedPtr = OpenSslPtr<ASN1_ENUMERATED, ASN1_ENUMERATED_free>;
 
 [[noreturn]] void openssl_failed(const std::string& what) {
@@ -42,18 +43,30 @@ using EnumeratedPtr = OpenSslPtr<ASN1_ENUMERATED, ASN1_ENUMERATED_free>;
 std::string bio_text(BIO& bio) {
     char* data = nullptr;
     const long len = BIO_get_mem_data(&bio, &data);
+    if (len < 0 || (len > 0 && !data)) openssl_failed("cannot read a memory buffer");
     return std::string(data, static_cast<std::size_t>(len));
+}
+
+BioPtr memory_bio() {
+    BioPtr bio(BIO_new(BIO_s_mem()));
+    if (!bio) openssl_failed("cannot make a memory buffer");
+    return bio;
+}
+
+// A read-only BIO over `data`, which must outlive it.
+BioPtr reader_bio(const std::string& data) {
+    BioPtr bio(BIO_new_mem_buf(data.data(), static_cast<int>(data.size())));
+    if (!bio) openssl_failed("cannot make a memory buffer");
+    return bio;
 }
 
 void add_ext(X509* cert, X509* issuer, int nid, const std::string& value) {
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, issuer, cert, nullptr, nullptr, 0);
-    X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str());
+    const ExtensionPtr ext(X509V3_EXT_conf_nid(nullptr, &ctx, nid, value.c_str()));
     if (!ext) openssl_failed("cannot make extension " + value);
-    const int added = X509_add_ext(cert, ext, -1);
-    X509_EXTENSION_free(ext);
-    if (!added) openssl_failed("cannot add extension " + value);
+    if (!X509_add_ext(cert, ext.get(), -1)) openssl_failed("cannot add extension " + value);
 }
 
 // Names go in through the ASN.1 API, never as config text: "a,email:b"
@@ -97,7 +110,7 @@ void add_subject_alt_names(X509& cert, const CertProfile& p) {
     GeneralNamesPtr names(GENERAL_NAMES_new());
     if (!names) openssl_failed("cannot make subjectAltName");
     for (const auto& e : p.emails) {
-        if (!is_valid_email(e)) throw ToolError(kUsage, "'" + printable(e) + "' is not an e-mail address");
+        if (!is_valid_email(e)) throw ToolError(kUsage, "subjectAltName e-mail '" + printable(e) + "' is not an e-mail address");
         push_name(*names, ia5_name(GEN_EMAIL, e));
     }
     for (const auto& san : p.sans) push_name(*names, alt_name(san));
@@ -128,9 +141,9 @@ bool is_ldh(char c) {
 }
 
 Asn1IntegerPtr hex_to_asn1(const std::string& hex) {
-    BIGNUM* raw = nullptr;
-    if (!BN_hex2bn(&raw, hex.c_str())) openssl_failed("bad serial " + hex);
-    BignumPtr bn(raw);
+    BignumPtr bn(BN_new());
+    BIGNUM* in_place = bn.get();  // BN_hex2bn fills a BIGNUM it is given instead of allocating one
+    if (!bn || BN_hex2bn(&in_place, hex.c_str()) != static_cast<int>(hex.size())) openssl_failed("bad serial " + hex);
     Asn1IntegerPtr value(BN_to_ASN1_INTEGER(bn.get(), nullptr));
     if (!value) openssl_failed("bad serial " + hex);
     return value;
@@ -159,21 +172,20 @@ void check_key_spec(std::string_view spec, bool for_client) {
 
 EvpPkeyPtr generate_key(std::string_view spec, bool for_client) {
     check_key_spec(spec, for_client);
-    EVP_PKEY* key = nullptr;
+    EvpPkeyPtr key;
     if (spec.substr(0, 3) == "ec:") {
-        key = EVP_EC_gen(std::string(spec.substr(3)).c_str());
+        key.reset(EVP_EC_gen(std::string(spec.substr(3)).c_str()));
     } else if (spec.substr(0, 4) == "rsa:") {
-        key = EVP_RSA_gen(static_cast<unsigned>(std::stoul(std::string(spec.substr(4)))));
+        key.reset(EVP_RSA_gen(static_cast<unsigned>(std::stoul(std::string(spec.substr(4))))));
     } else {
-        key = EVP_PKEY_Q_keygen(nullptr, nullptr, spec == "ed25519" ? "ED25519" : "ED448");
+        key.reset(EVP_PKEY_Q_keygen(nullptr, nullptr, spec == "ed25519" ? "ED25519" : "ED448"));
     }
     if (!key) openssl_failed("cannot generate a " + std::string(spec) + " key");
-    return EvpPkeyPtr(key);
+    return key;
 }
 
 std::string private_key_pem(EVP_PKEY& key, const std::string& passphrase) {
-    BioPtr bio(BIO_new(BIO_s_mem()));
-    if (!bio) openssl_failed("cannot write a private key");
+    const BioPtr bio = memory_bio();
     if (passphrase.empty()) {
         if (!PEM_write_bio_PKCS8PrivateKey(bio.get(), &key, nullptr, nullptr, 0, nullptr, nullptr)) {
             openssl_failed("cannot write a private key");
@@ -196,10 +208,10 @@ std::string private_key_pem(EVP_PKEY& key, const std::string& passphrase) {
 }
 
 EvpPkeyPtr load_private_key(const std::string& pem, const std::string& passphrase, const std::string& origin) {
-    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    const BioPtr bio = reader_bio(pem);
     // An empty passphrase must not make OpenSSL prompt on the terminal.
     std::string pass = passphrase;
-    EVP_PKEY* key = PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, pass.empty() ? const_cast<char*>("") : pass.data());
+    EvpPkeyPtr key(PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, pass.empty() ? const_cast<char*>("") : pass.data()));
     if (!key) {
         const std::string errors = drain_openssl_errors();
         if (pem.find("ENCRYPTED") != std::string::npos) {
@@ -207,18 +219,18 @@ EvpPkeyPtr load_private_key(const std::string& pem, const std::string& passphras
         }
         throw ToolError(kFailure, origin + ": not a private key: " + errors);
     }
-    return EvpPkeyPtr(key);
+    return key;
 }
 
 X509Ptr load_certificate(const std::string& pem, const std::string& origin) {
-    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr);
+    const BioPtr bio = reader_bio(pem);
+    X509Ptr cert(PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
     if (!cert) throw ToolError(kFailure, origin + ": not a PEM certificate: " + drain_openssl_errors());
-    return X509Ptr(cert);
+    return cert;
 }
 
 std::string certificate_pem(X509& cert) {
-    BioPtr bio(BIO_new(BIO_s_mem()));
+    const BioPtr bio = memory_bio();
     if (!PEM_write_bio_X509(bio.get(), &cert)) openssl_failed("cannot write a certificate");
     return bio_text(*bio);
 }
@@ -350,7 +362,8 @@ std::string sha256_fingerprint(X509& cert) {
 }
 
 EvpPkeyPtr public_key_of_csr(const std::string& pem, const std::string& origin, bool for_client) {
-    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    const ClearErrorsOnReturn clear;  // a DER request first fails as PEM
+    const BioPtr bio = reader_bio(pem);
     X509ReqPtr req(PEM_read_bio_X509_REQ(bio.get(), nullptr, nullptr, nullptr));
     if (!req) {
         const auto* der = reinterpret_cast<const unsigned char*>(pem.data());
@@ -365,21 +378,18 @@ EvpPkeyPtr public_key_of_csr(const std::string& pem, const std::string& origin, 
     for (int i = 0; exts && i < sk_X509_EXTENSION_num(exts.get()); ++i) {
         X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts.get(), i);
         if (OBJ_obj2nid(X509_EXTENSION_get_object(ext)) != NID_basic_constraints) continue;
-        auto* bc = static_cast<BASIC_CONSTRAINTS*>(X509V3_EXT_d2i(ext));
-        const bool ca = bc && bc->ca;
-        BASIC_CONSTRAINTS_free(bc);
-        if (ca) throw ToolError(kRefused, origin + ": the request asks for CA:TRUE; cscguard signs end-entity certificates only");
+        const BasicConstraintsPtr bc(static_cast<BASIC_CONSTRAINTS*>(X509V3_EXT_d2i(ext)));
+        if (bc && bc->ca) throw ToolError(kRefused, origin + ": the request asks for CA:TRUE; cscguard signs end-entity certificates only");
     }
     if (for_client && is_ed_key(*key)) {
         throw ToolError(kRefused, origin + ": Ed25519 client certificates are refused: browsers do not accept them");
     }
-    ERR_clear_error();
-    EVP_PKEY_up_ref(key);
+    if (!EVP_PKEY_up_ref(key)) openssl_failed(origin + ": cannot keep the request's key");
     return EvpPkeyPtr(key);
 }
 
 CrlDates read_crl_dates(const std::string& pem, const std::string& origin) {
-    BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+    const BioPtr bio = reader_bio(pem);
     CrlPtr crl(PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr));
     if (!crl || !X509_CRL_get0_nextUpdate(crl.get())) {
         drain_openssl_errors();
@@ -403,17 +413,12 @@ std::string build_crl_pem(X509& ca, EVP_PKEY& ca_key, const std::vector<Record>&
             !X509_REVOKED_set_revocationDate(entry.get(), t.get())) {
             openssl_failed("cannot add " + r.serial + " to the CRL");
         }
-        if (!r.reason.empty() && r.reason != "unspecified") {
-            static const char* names[] = {"unspecified", "keyCompromise", "CACompromise", "affiliationChanged",
-                                          "superseded", "cessationOfOperation", "certificateHold", "", "removeFromCRL",
-                                          "privilegeWithdrawn"};
-            for (long code = 0; code < 10; ++code) {
-                if (r.reason != names[code]) continue;
-                EnumeratedPtr reason(ASN1_ENUMERATED_new());
-                if (!reason || !ASN1_ENUMERATED_set(reason.get(), code) ||
-                    X509_REVOKED_add1_ext_i2d(entry.get(), NID_crl_reason, reason.get(), 0, 0) != 1) {
-                    openssl_failed("cannot add the reason of " + r.serial + " to the CRL");
-                }
+        // unspecified is left out, as RFC 5280 asks.
+        if (const auto code = crl_reason_code(r.reason); code && *code != 0) {
+            EnumeratedPtr reason(ASN1_ENUMERATED_new());
+            if (!reason || !ASN1_ENUMERATED_set(reason.get(), *code) ||
+                X509_REVOKED_add1_ext_i2d(entry.get(), NID_crl_reason, reason.get(), 0, 0) != 1) {
+                openssl_failed("cannot add the reason of " + r.serial + " to the CRL");
             }
         }
         if (!X509_CRL_add0_revoked(crl.get(), entry.get())) openssl_failed("cannot add " + r.serial + " to the CRL");
@@ -425,23 +430,23 @@ std::string build_crl_pem(X509& ca, EVP_PKEY& ca_key, const std::vector<Record>&
     X509V3_CTX ctx;
     X509V3_set_ctx_nodb(&ctx);
     X509V3_set_ctx(&ctx, &ca, nullptr, nullptr, crl.get(), 0);
-    X509_EXTENSION* aki = X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always");
-    const int added = aki ? X509_CRL_add_ext(crl.get(), aki, -1) : 0;
-    X509_EXTENSION_free(aki);
-    if (!added) openssl_failed("cannot add the CRL's authorityKeyIdentifier");
+    const ExtensionPtr aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
+    if (!aki || !X509_CRL_add_ext(crl.get(), aki.get(), -1)) openssl_failed("cannot add the CRL's authorityKeyIdentifier");
     if (!X509_CRL_sort(crl.get()) || !X509_CRL_sign(crl.get(), &ca_key, is_ed_key(ca_key) ? nullptr : EVP_sha256())) {
         openssl_failed("cannot sign the CRL");
     }
-    BioPtr bio(BIO_new(BIO_s_mem()));
-    if (!bio || !PEM_write_bio_X509_CRL(bio.get(), crl.get())) openssl_failed("cannot write the CRL");
+    const BioPtr bio = memory_bio();
+    if (!PEM_write_bio_X509_CRL(bio.get(), crl.get())) openssl_failed("cannot write the CRL");
     return bio_text(*bio);
 }
 
 std::string build_p12(X509& cert, EVP_PKEY& key, X509& ca, const std::string& friendly_name,
                       const std::string& password, std::string_view profile) {
     CertificatesPtr chain(sk_X509_new_null());
-    X509_up_ref(&ca);
-    sk_X509_push(chain.get(), &ca);
+    if (!chain || !X509_up_ref(&ca)) openssl_failed("cannot build the .p12");
+    X509Ptr chained(&ca);  // the reference just taken, until the chain holds it
+    if (!sk_X509_push(chain.get(), chained.get())) openssl_failed("cannot build the .p12");
+    chained.release();
     const bool modern = profile == "modern";
     if (!modern && profile != "compat") throw ToolError(kUsage, "'" + std::string(profile) + "' is not a .p12 profile (compat or modern)");
     const int nid = modern ? NID_aes_256_cbc : NID_pbe_WithSHA1And3_Key_TripleDES_CBC;
@@ -453,7 +458,7 @@ std::string build_p12(X509& cert, EVP_PKEY& key, X509& ca, const std::string& fr
                         modern ? EVP_sha256() : EVP_sha1())) {
         openssl_failed("cannot MAC the .p12");
     }
-    BioPtr bio(BIO_new(BIO_s_mem()));
+    const BioPtr bio = memory_bio();
     if (!i2d_PKCS12_bio(bio.get(), p12.get())) openssl_failed("cannot write the .p12");
     return bio_text(*bio);
 }
