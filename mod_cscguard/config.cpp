@@ -193,7 +193,7 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
             line.rule->bind(*policy);
         } catch (const std::exception& err) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "CSG0102: Require %s at %s: %s",
-                         provider_name(line.rule->kind()), line.where.c_str(), err.what());
+                         line.rule->provider(), line.where.c_str(), err.what());
             ok = false;
         }
     }

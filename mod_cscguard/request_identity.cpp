@@ -38,7 +38,7 @@ const Identity& request_identity(request_rec* r, const Policy& policy, const cha
         if (decoded && APLOG_R_IS_LEVEL(r, APLOG_DEBUG)) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "CSG0006: decoded the client certificate %s:%s (%s); this process now caches %zu",
-                          identity->issuer.c_str(), identity->cert.serial().canonical().c_str(),
+                          identity->issuer_name.c_str(), identity->cert.serial().canonical().c_str(),
                           identity->cert.subject_dn().c_str(), reg.identities.size());
         }
         cache->pem = pem;

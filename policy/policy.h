@@ -25,7 +25,7 @@ namespace cscguard {
 // Depends only on the issuers, which do not change while httpd runs.
 struct Identity {
     ClientCertificate cert;
-    std::string issuer;              // declared issuer name; "" when none of them issued it
+    std::string issuer_name;         // the declared issuer's name; "" when none of them issued it
     std::uint16_t issuer_index = 0;  // its place among the declared issuers (what compiled tables hold)
 };
 
