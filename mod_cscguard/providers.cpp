@@ -52,18 +52,14 @@ void export_grant(request_rec* r, const Identity& identity, const Match& match) 
 
 // A stale CRL denies every certificate of its issuer; say so at error level
 // once per CRL version and process, not once per request.
-void report_stale_crl(request_rec* r, const RevocationList& crl, const Policy& policy) {
+void report_stale_crl(request_rec* r, const RevocationList& crl, std::time_t grace) {
     static std::mutex mutex;
     static std::set<std::pair<std::string, std::time_t>> reported;
     {
         std::lock_guard<std::mutex> lock(mutex);
         if (!reported.insert({crl.source, crl.next_update}).second) return;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "CSG0203: the CRL of %s in %s went stale at %s (nextUpdate %s + CSCGuardCRLGrace): every "
-                  "certificate of %s is denied until a fresh CRL is published",
-                  crl.issuer.c_str(), crl.source.c_str(), format_utc(crl.next_update + policy.crl_grace()).c_str(),
-                  format_utc(crl.next_update).c_str(), crl.issuer.c_str());
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CSG0203: %s", stale_crl_message(crl, grace).c_str());
 }
 
 authz_status decide(request_rec* r, const Rule& rule) {
@@ -91,7 +87,7 @@ authz_status decide(request_rec* r, const Rule& rule) {
         return AUTHZ_DENIED;
     }
     const Verdict verdict = evaluate(rule, *identity, *policy, apr_time_sec(r->request_time));
-    if (verdict.stale_crl) report_stale_crl(r, *verdict.crl, *policy);
+    if (verdict.stale_crl) report_stale_crl(r, *verdict.crl, policy->crl_grace());
     if (APLOG_R_IS_LEVEL(r, APLOG_INFO)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s: %s %s", verdict.granted ? "CSG0001" : "CSG0002",
                       verdict.granted ? "grant" : "deny", describe(verdict, *identity, *policy).c_str());

@@ -208,7 +208,7 @@ Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& polic
     }
     if (const RevocationList* crl = policy.revocation(identity.issuer_name)) {
         verdict.crl = crl;
-        if (now > crl->next_update + policy.crl_grace()) {
+        if (is_stale(*crl, now, policy.crl_grace())) {
             verdict.stale_crl = true;
             return verdict;
         }
@@ -235,11 +235,7 @@ std::string describe(const Verdict& verdict, const Identity& identity, const Pol
         return who + " is outside its validity period (" + format_utc(cert.not_before()) + " to " +
                format_utc(cert.not_after()) + ")";
     }
-    if (verdict.stale_crl) {
-        return who + ": the CRL of " + identity.issuer_name + " in " + verdict.crl->source + " went stale at " +
-               format_utc(verdict.crl->next_update + policy.crl_grace()) + " (nextUpdate " +
-               format_utc(verdict.crl->next_update) + ")";
-    }
+    if (verdict.stale_crl) return who + ": " + stale_crl_message(*verdict.crl, policy.crl_grace());
     if (verdict.revoked) return who + " is revoked by " + verdict.crl->source;
     return verdict.granted ? who + " matched " + verdict.match.rule : who + " did not match " + verdict.provider;
 }
