@@ -1,9 +1,10 @@
 // The client certificate belongs to the connection: keep its decoded identity
-// on the connection, so keep-alive requests pay one string comparison. New
+// on the connection beside the PEM text (mod_ssl's SSL_CLIENT_CERT) it was
+// decoded from, so a keep-alive request pays one comparison of that text. New
 // connections (a client reconnecting) and HTTP/2 streams - mod_http2 gives
 // every stream a connection of its own, on another thread - find it in the
-// process's IdentityCache instead of decoding it again. The key is the
-// certificate text itself: a renegotiated certificate is looked up anew.
+// process's IdentityCache, keyed by the same PEM text, instead of decoding it
+// again. A renegotiated certificate has other text, so it is looked up anew.
 #include <memory>
 #include <string>
 

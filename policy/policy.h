@@ -2,8 +2,10 @@
 // allowlists and the CRL in force for each issuer.
 //
 // A reload builds a new Policy from the files that changed (and the last good
-// content of the others) and swaps the pointer (see PolicyStore); requests
-// read a snapshot without locks and never see half of one.
+// content of the others) and swaps the pointer (see PolicyStore); a request
+// takes a snapshot with one atomic load (libstdc++ guards an atomic
+// shared_ptr with a short spin lock, never held across a parse) and never
+// sees half of one.
 #pragma once
 
 #include <cstdint>
