@@ -17,6 +17,23 @@ std::vector<std::string> arguments(const char* provider, std::string_view line) 
     return words;
 }
 
+// `words`, each a valid name of a `what` ("allowlist", "issuer").
+std::vector<std::string> checked_names(const char* what, std::vector<std::string> words) {
+    for (const std::string& word : words) check_name(what, word);
+    return words;
+}
+
+// Throws for the first of `names` that `declared` does not know.
+template <typename Declared>
+void check_declared(const char* what, const char* directive, const std::vector<std::string>& names,
+                    Declared declared) {
+    for (const std::string& name : names) {
+        if (!declared(name)) {
+            throw PolicyError("unknown " + std::string(what) + " '" + name + "' (declare it with " + directive + ")");
+        }
+    }
+}
+
 // Built only on a match: a miss costs no allocation. `email` defaults to the
 // certificate's first address.
 Match matched(const char* provider, const ClientCertificate& cert, std::string_view detail = {},
@@ -118,20 +135,12 @@ std::optional<Match> SubjectRule::match(const Identity& identity, const Policy&)
 }
 
 AllowlistRule AllowlistRule::parse(std::string_view line) {
-    AllowlistRule rule;
-    for (const std::string& word : arguments(kProvider, line)) {
-        check_name("allowlist", word);
-        rule.allowlists.push_back(word);
-    }
-    return rule;
+    return {checked_names("allowlist", arguments(kProvider, line))};
 }
 
 void AllowlistRule::bind(const Policy& policy) {
-    for (const std::string& name : allowlists) {
-        if (!policy.find_allowlist(name)) {
-            throw PolicyError("unknown allowlist '" + name + "' (declare it with CSCGuardAllowlist)");
-        }
-    }
+    check_declared("allowlist", "CSCGuardAllowlist", allowlists,
+                   [&policy](const std::string& name) { return policy.find_allowlist(name) != nullptr; });
 }
 
 std::optional<Match> AllowlistRule::match(const Identity& identity, const Policy& policy) const {
@@ -145,20 +154,12 @@ std::optional<Match> AllowlistRule::match(const Identity& identity, const Policy
 }
 
 ValidRule ValidRule::parse(std::string_view line) {
-    ValidRule rule;
-    for (const std::string& word : split_words(line)) {  // no names: any declared issuer
-        check_name("issuer", word);
-        rule.issuer_names.push_back(word);
-    }
-    return rule;
+    return {checked_names("issuer", split_words(line))};  // no names: any declared issuer
 }
 
 void ValidRule::bind(const Policy& policy) {
-    for (const std::string& name : issuer_names) {
-        if (!policy.find_issuer(name)) {
-            throw PolicyError("unknown issuer '" + name + "' (declare it with CSCGuardIssuer)");
-        }
-    }
+    check_declared("issuer", "CSCGuardIssuer", issuer_names,
+                   [&policy](const std::string& name) { return policy.find_issuer(name) != nullptr; });
 }
 
 std::optional<Match> ValidRule::match(const Identity& identity, const Policy&) const {
