@@ -193,7 +193,7 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
             line.rule->bind(*policy);
         } catch (const std::exception& err) {
             ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "CSG0102: Require %s at %s: %s",
-                         provider_name(line.rule->kind()), line.where.c_str(), err.what());
+                         line.rule->provider(), line.where.c_str(), err.what());
             ok = false;
         }
     }
@@ -204,11 +204,9 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
     const std::time_t now = apr_time_sec(apr_time_now());
     for (const auto& decl : reg.issuers) {
         const RevocationList* crl = policy->revocation(decl.issuer->name());
-        if (crl && now > crl->next_update + policy->crl_grace()) {
-            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                         "CSG0203: the CRL of %s in %s is stale since %s: every certificate of %s is denied",
-                         decl.issuer->name().c_str(), crl->source.c_str(),
-                         format_utc(crl->next_update + policy->crl_grace()).c_str(), decl.issuer->name().c_str());
+        if (crl && is_stale(*crl, now, policy->crl_grace())) {
+            ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CSG0203: %s",
+                         stale_crl_message(*crl, policy->crl_grace()).c_str());
         }
     }
     // A declared issuer that no CRL file covers is not checked for revocation

@@ -1,6 +1,7 @@
-// The `Require cscguard-*` authz providers. Each turns the request into
-// policy inputs (from mod_ssl only), asks policy/ for a verdict, and on a
-// grant sets REMOTE_USER and the CSCGUARD_* variables.
+// The `Require cscguard-*` authz providers. Each has its own parse function
+// (its rule type's parse); the check turns the request into policy inputs
+// (from mod_ssl only), asks policy/ for a verdict, and on a grant sets
+// REMOTE_USER and the CSCGUARD_* variables.
 #include <mutex>
 #include <set>
 
@@ -17,10 +18,10 @@ APLOG_USE_MODULE(cscguard);
 namespace cscguard::glue {
 namespace {
 
-template <RuleKind Kind>
+template <typename KindRule>
 const char* parse_require_line(cmd_parms* cmd, const char* line, const void** parsed) {
     try {
-        Rule* rule = pool_owned(cmd->pool, new Rule(Rule::parse(Kind, line)));
+        Rule* rule = pool_owned(cmd->pool, new Rule(KindRule::parse(line)));
         Registry& reg = registry();
         if (const auto policy = reg.policy()) {
             rule->bind(*policy);  // .htaccess: read while serving
@@ -30,7 +31,7 @@ const char* parse_require_line(cmd_parms* cmd, const char* line, const void** pa
         *parsed = rule;
         return nullptr;
     } catch (const std::exception& err) {
-        return apr_pstrcat(cmd->pool, "Require ", provider_name(Kind), ": ", err.what(), nullptr);
+        return apr_pstrcat(cmd->pool, "Require ", KindRule::kProvider, ": ", err.what(), nullptr);
     }
 }
 
@@ -38,7 +39,7 @@ void export_grant(request_rec* r, const Identity& identity, const Match& match) 
     const auto* dconf = static_cast<const DirConf*>(ap_get_module_config(r->per_dir_config, &cscguard_module));
     apr_table_t* env = r->subprocess_env;
     apr_table_set(env, "CSCGUARD_SERIAL", identity.cert.serial().canonical().c_str());
-    apr_table_set(env, "CSCGUARD_ISSUER", identity.issuer.c_str());
+    apr_table_set(env, "CSCGUARD_ISSUER", identity.issuer_name.c_str());
     apr_table_set(env, "CSCGUARD_EMAIL", match.email.c_str());
     apr_table_set(env, "CSCGUARD_RULE", match.rule.c_str());
     // Never overwrite a user that authentication (e.g. Basic) already set.
@@ -51,18 +52,14 @@ void export_grant(request_rec* r, const Identity& identity, const Match& match) 
 
 // A stale CRL denies every certificate of its issuer; say so at error level
 // once per CRL version and process, not once per request.
-void report_stale_crl(request_rec* r, const RevocationList& crl, const Policy& policy) {
+void report_stale_crl(request_rec* r, const RevocationList& crl, std::time_t grace) {
     static std::mutex mutex;
     static std::set<std::pair<std::string, std::time_t>> reported;
     {
         std::lock_guard<std::mutex> lock(mutex);
         if (!reported.insert({crl.source, crl.next_update}).second) return;
     }
-    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r,
-                  "CSG0203: the CRL of %s in %s went stale at %s (nextUpdate %s + CSCGuardCRLGrace): every "
-                  "certificate of %s is denied until a fresh CRL is published",
-                  crl.issuer.c_str(), crl.source.c_str(), format_utc(crl.next_update + policy.crl_grace()).c_str(),
-                  format_utc(crl.next_update).c_str(), crl.issuer.c_str());
+    ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CSG0203: %s", stale_crl_message(crl, grace).c_str());
 }
 
 authz_status decide(request_rec* r, const Rule& rule) {
@@ -71,13 +68,13 @@ authz_status decide(request_rec* r, const Rule& rule) {
     const bool is_tls = ap_ssl_conn_is_ssl(c) != 0;
     const char* verify = is_tls ? ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_VERIFY") : nullptr;
     if (auto why = refuse_connection(is_tls, verify ? verify : "")) {
-        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "CSG0002: deny %s: %s", provider_name(rule.kind()),
+        ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "CSG0002: deny %s: %s", rule.provider(),
                       why->c_str());
         return AUTHZ_DENIED;
     }
     const char* pem = ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_CERT");
     if (!policy || !pem || !*pem) {
-        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CSG0004: deny %s: %s", provider_name(rule.kind()),
+        ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CSG0004: deny %s: %s", rule.provider(),
                       policy ? "mod_ssl gave no SSL_CLIENT_CERT" : "no policy loaded");
         return AUTHZ_DENIED;
     }
@@ -85,12 +82,12 @@ authz_status decide(request_rec* r, const Rule& rule) {
     try {
         identity = &request_identity(r, *policy, pem);
     } catch (const PolicyError& err) {
-        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "CSG0003: deny %s: %s", provider_name(rule.kind()),
+        ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "CSG0003: deny %s: %s", rule.provider(),
                       err.what());
         return AUTHZ_DENIED;
     }
     const Verdict verdict = evaluate(rule, *identity, *policy, apr_time_sec(r->request_time));
-    if (verdict.stale_crl) report_stale_crl(r, *verdict.crl, *policy);
+    if (verdict.stale_crl) report_stale_crl(r, *verdict.crl, policy->crl_grace());
     if (APLOG_R_IS_LEVEL(r, APLOG_INFO)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s: %s %s", verdict.granted ? "CSG0001" : "CSG0002",
                       verdict.granted ? "grant" : "deny", describe(verdict, *identity, *policy).c_str());
@@ -111,23 +108,23 @@ authz_status check_authorization(request_rec* r, const char*, const void* parsed
     }
 }
 
-template <RuleKind Kind>
-const authz_provider provider = {&check_authorization, &parse_require_line<Kind>};
+template <typename KindRule>
+const authz_provider provider = {&check_authorization, &parse_require_line<KindRule>};
 
-template <RuleKind Kind>
+template <typename KindRule>
 void register_one(apr_pool_t* p) {
-    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, provider_name(Kind), AUTHZ_PROVIDER_VERSION,
-                              &provider<Kind>, AP_AUTH_INTERNAL_PER_CONF);
+    ap_register_auth_provider(p, AUTHZ_PROVIDER_GROUP, KindRule::kProvider, AUTHZ_PROVIDER_VERSION,
+                              &provider<KindRule>, AP_AUTH_INTERNAL_PER_CONF);
 }
 
 }  // namespace
 
 void register_providers(apr_pool_t* p) {
-    register_one<RuleKind::Serial>(p);
-    register_one<RuleKind::Email>(p);
-    register_one<RuleKind::Subject>(p);
-    register_one<RuleKind::Allowlist>(p);
-    register_one<RuleKind::Valid>(p);
+    register_one<SerialRule>(p);
+    register_one<EmailRule>(p);
+    register_one<SubjectRule>(p);
+    register_one<AllowlistRule>(p);
+    register_one<ValidRule>(p);
 }
 
 }  // namespace cscguard::glue

@@ -1,9 +1,10 @@
 // The client certificate belongs to the connection: keep its decoded identity
-// on the connection, so keep-alive requests pay one string comparison. New
+// on the connection beside the PEM text (mod_ssl's SSL_CLIENT_CERT) it was
+// decoded from, so a keep-alive request pays one comparison of that text. New
 // connections (a client reconnecting) and HTTP/2 streams - mod_http2 gives
 // every stream a connection of its own, on another thread - find it in the
-// process's IdentityCache instead of decoding it again. The key is the
-// certificate text itself: a renegotiated certificate is looked up anew.
+// process's IdentityCache, keyed by the same PEM text, instead of decoding it
+// again. A renegotiated certificate has other text, so it is looked up anew.
 #include <memory>
 #include <string>
 
@@ -38,7 +39,7 @@ const Identity& request_identity(request_rec* r, const Policy& policy, const cha
         if (decoded && APLOG_R_IS_LEVEL(r, APLOG_DEBUG)) {
             ap_log_rerror(APLOG_MARK, APLOG_DEBUG, 0, r,
                           "CSG0006: decoded the client certificate %s:%s (%s); this process now caches %s",
-                          identity->issuer.c_str(), identity->cert.serial().canonical().c_str(),
+                          identity->issuer_name.c_str(), identity->cert.serial().canonical().c_str(),
                           identity->cert.subject_dn().c_str(),
                           std::to_string(reg.identities.size()).c_str());  // APR's formatter has no %zu
         }

@@ -225,6 +225,16 @@ std::string RevocationList::version() const {
            format_utc(this_update);
 }
 
+bool is_stale(const RevocationList& crl, std::time_t now, std::time_t grace) {
+    return now > crl.next_update + grace;
+}
+
+std::string stale_crl_message(const RevocationList& crl, std::time_t grace) {
+    return "the CRL of " + crl.issuer + " in " + crl.source + " went stale at " + format_utc(crl.next_update + grace) +
+           " (nextUpdate " + format_utc(crl.next_update) + " + CSCGuardCRLGrace): every certificate of " + crl.issuer +
+           " is denied until a fresh CRL is published";
+}
+
 int compare_age(const RevocationList& a, const RevocationList& b) {
     if (!a.number.empty() && !b.number.empty() && a.number != b.number) return compare_hex(a.number, b.number);
     return a.this_update < b.this_update ? -1 : a.this_update == b.this_update ? 0 : 1;

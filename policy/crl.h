@@ -36,6 +36,16 @@ struct RevocationList {
     std::string version() const;
 };
 
+// Past nextUpdate + `grace` (CSCGuardCRLGrace) at `now`: every certificate
+// of the CRL's issuer is denied until a fresh CRL is in force.
+bool is_stale(const RevocationList& crl, std::time_t now, std::time_t grace);
+
+// What CSG0203 says of a stale CRL, at start-up and when a request meets it:
+// "the CRL of kitty in FILE went stale at ... (nextUpdate ... +
+// CSCGuardCRLGrace): every certificate of kitty is denied until a fresh CRL is
+// published".
+std::string stale_crl_message(const RevocationList& crl, std::time_t grace);
+
 // Which of two CRLs of one issuer is newer: by crlNumber when both have one
 // and they differ, else by thisUpdate. <0: a is older, 0: same age, >0: newer.
 int compare_age(const RevocationList& a, const RevocationList& b);

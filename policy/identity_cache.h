@@ -1,4 +1,4 @@
-// Decoded client certificates of one process, keyed by the certificate.
+// Decoded client certificates of one process, keyed by their PEM text.
 //
 // Decoding a certificate and checking its issuer's signature costs ~180 us;
 // a client reconnecting, or sending many HTTP/2 streams on one connection,
@@ -6,8 +6,9 @@
 // itself (compared whole, so a hash collision never returns another
 // certificate's identity) and holds at most `capacity` identities, dropping
 // the least recently used; a certificate bigger than kMaxCachedPem (a usual
-// one is 1-2 KB) is decoded every time instead, so the cache stays small. An identity depends only on the declared issuers,
-// which change only with a restart, when the cache is rebuilt.
+// one is 1-2 KB) is decoded every time instead, so the cache stays small.
+// An identity depends only on the declared issuers, which change only with a
+// restart, when the cache is rebuilt.
 #pragma once
 
 #include <cstddef>

@@ -49,7 +49,7 @@ Identity Policy::identify(std::string_view pem) const {
     Identity identity{ClientCertificate::from_x509(*x509), {}};
     for (std::size_t i = 0; i < issuers_.size(); ++i) {
         if (issuers_[i]->issued(*x509)) {
-            identity.issuer = issuers_[i]->name();
+            identity.issuer_name = issuers_[i]->name();
             identity.issuer_index = static_cast<std::uint16_t>(i);
             break;
         }

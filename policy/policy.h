@@ -2,8 +2,10 @@
 // allowlists and the CRL in force for each issuer.
 //
 // A reload builds a new Policy from the files that changed (and the last good
-// content of the others) and swaps the pointer (see PolicyStore); requests
-// read a snapshot without locks and never see half of one.
+// content of the others) and swaps the pointer (see PolicyStore); a request
+// takes a snapshot with one atomic load (libstdc++ guards an atomic
+// shared_ptr with a short spin lock, never held across a parse) and never
+// sees half of one.
 #pragma once
 
 #include <cstdint>
@@ -25,7 +27,7 @@ namespace cscguard {
 // Depends only on the issuers, which do not change while httpd runs.
 struct Identity {
     ClientCertificate cert;
-    std::string issuer;              // declared issuer name; "" when none of them issued it
+    std::string issuer_name;         // the declared issuer's name; "" when none of them issued it
     std::uint16_t issuer_index = 0;  // its place among the declared issuers (what compiled tables hold)
 };
 

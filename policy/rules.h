@@ -1,5 +1,7 @@
 // The rules behind `Require cscguard-*` lines, and how one is decided.
 //
+// Each provider has its own rule type with its own parse and match, as
+// mod_authz_host gives each of its providers a parse and a check function.
 // A rule is parsed once at configuration time (syntax errors fail
 // configtest), bound once the server's issuers and allowlists are known
 // (unknown names fail configtest), and then only read by requests.
@@ -9,6 +11,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_set>
+#include <variant>
 #include <vector>
 
 #include "certificate.h"
@@ -17,42 +20,97 @@
 
 namespace cscguard {
 
+// Why a request was granted: which rule and, for e-mail rules, which address.
+struct Match {
+    std::string rule;   // provider and what matched, e.g. "cscguard-allowlist partners" (CSCGUARD_RULE)
+    std::string email;  // the address that matched, or the certificate's first
+};
+
+// Every rule type has: kProvider, the name after `Require`; parse(), which
+// throws PolicyError describing the first bad word of the line; bind(), which
+// resolves issuer and allowlist names against the server's policy and throws
+// PolicyError for unknown ones; and match(), which tells whether a
+// certificate of a declared issuer satisfies the rule (nullopt: no).
+
+// Require cscguard-serial [ISSUER:]SERIAL ...
+struct SerialRule {
+    static constexpr const char* kProvider = "cscguard-serial";
+    static SerialRule parse(std::string_view line);
+    void bind(const Policy& policy);  // also throws for a bare serial when several issuers are declared
+    std::optional<Match> match(const Identity& identity, const Policy& policy) const;
+
+    std::vector<SerialEntry> written;  // as on the line, resolved by bind()
+    SerialSet serials;                 // after bind()
+};
+
+// Require cscguard-email ADDRESS|*@DOMAIN ...
+struct EmailRule {
+    static constexpr const char* kProvider = "cscguard-email";
+    static EmailRule parse(std::string_view line);
+    void bind(const Policy&) {}  // names no issuer or allowlist
+    std::optional<Match> match(const Identity& identity, const Policy& policy) const;
+
+    std::unordered_set<std::string> addresses;  // lower case
+    std::unordered_set<std::string> domains;    // lower case, without "*@"
+};
+
+// Require cscguard-subject ATTR=VALUE ...
+struct SubjectRule {
+    static constexpr const char* kProvider = "cscguard-subject";
+    static SubjectRule parse(std::string_view line);
+    void bind(const Policy&) {}  // names no issuer or allowlist
+    std::optional<Match> match(const Identity& identity, const Policy& policy) const;
+
+    std::vector<SubjectAttribute> attributes;  // any of them
+};
+
+// Require cscguard-allowlist NAME ...
+struct AllowlistRule {
+    static constexpr const char* kProvider = "cscguard-allowlist";
+    static AllowlistRule parse(std::string_view line);
+    void bind(const Policy& policy);
+    std::optional<Match> match(const Identity& identity, const Policy& policy) const;
+
+    // Looked up in each request's policy: a reload replaces the lists.
+    std::vector<std::string> allowlists;
+};
+
+// Require cscguard-valid [ISSUER ...]
+struct ValidRule {
+    static constexpr const char* kProvider = "cscguard-valid";
+    static ValidRule parse(std::string_view line);
+    void bind(const Policy& policy);
+    std::optional<Match> match(const Identity& identity, const Policy& policy) const;
+
+    std::vector<std::string> issuer_names;  // empty: any declared issuer
+};
+
+// For callers that choose a kind at run time (tests, the fuzzer); the glue
+// uses the types.
 enum class RuleKind { Serial, Email, Subject, Allowlist, Valid };
 
 // "cscguard-serial", ... as written after `Require`.
 const char* provider_name(RuleKind kind);
 
-// Why a request was granted: which rule and, for e-mail rules, which address.
-struct Match {
-    std::string rule;   // e.g. "cscguard-allowlist partners"
-    std::string email;  // the address that matched, or the certificate's first
-};
-
+// One `Require cscguard-*` line, whichever provider.
 class Rule {
 public:
+    template <typename KindRule>
+    explicit Rule(KindRule rule) : rule_(std::move(rule)) {}
+
     // Throws PolicyError describing the first bad word of `line`.
     static Rule parse(RuleKind kind, std::string_view line);
 
-    // Resolves issuer and allowlist names against the server's policy.
-    // Throws PolicyError for unknown names or bare serials that are ambiguous.
+    // Throws PolicyError when no issuer is declared, or as the kind's bind().
     void bind(const Policy& policy);
 
-    RuleKind kind() const { return kind_; }
+    // "cscguard-serial", ... as written after `Require`.
+    const char* provider() const;
 
-    // Does a certificate of a declared issuer satisfy this rule? nullopt: no.
     std::optional<Match> match(const Identity& identity, const Policy& policy) const;
 
 private:
-    explicit Rule(RuleKind kind) : kind_(kind) {}
-
-    RuleKind kind_;
-    std::vector<SerialEntry> serial_entries_;  // as written, until bind()
-    SerialSet serials_;                        // after bind()
-    std::unordered_set<std::string> addresses_;
-    std::unordered_set<std::string> domains_;
-    std::vector<SubjectAttribute> subject_;
-    std::vector<std::string> allowlists_;
-    std::vector<std::string> valid_issuers_;  // cscguard-valid ISSUER...: only these
+    std::variant<SerialRule, EmailRule, SubjectRule, AllowlistRule, ValidRule> rule_;
 };
 
 // The outcome of one Require line for one request.
@@ -63,7 +121,7 @@ struct Verdict {
     bool revoked = false;         // listed on its issuer's CRL
     bool stale_crl = false;       // its issuer's CRL is past nextUpdate + grace
     const RevocationList* crl = nullptr;  // the CRL behind revoked / stale_crl
-    const char* rule = "";        // provider name, for the log
+    const char* provider = "";    // the Require line's provider, for the log
     Match match;                  // set when granted
 };
 

@@ -25,7 +25,7 @@ std::optional<std::string> user_name(UserMode mode, const Identity& identity, co
     switch (mode == UserMode::Unset ? kDefaultUserMode : mode) {
         case UserMode::Unset:
         case UserMode::None: return std::nullopt;
-        case UserMode::Serial: name = identity.issuer + ":" + cert.serial().canonical(); break;
+        case UserMode::Serial: name = identity.issuer_name + ":" + cert.serial().canonical(); break;
         case UserMode::Email: name = match.email; break;
         case UserMode::Cn: name = cert.common_name(); break;
         case UserMode::Dn: name = cert.subject_dn(); break;

@@ -71,7 +71,7 @@ void check(std::string_view pem) {
     FUZZ_CHECK(identity->cert.serial() == cert->serial());
     FUZZ_CHECK(identity->cert.subject_dn() == cert->subject_dn());
     FUZZ_CHECK(identity->cert.emails() == cert->emails());
-    FUZZ_CHECK(identity->issuer.empty() || identity->issuer == "kitty" || identity->issuer == "acme");
+    FUZZ_CHECK(identity->issuer_name.empty() || identity->issuer_name == "kitty" || identity->issuer_name == "acme");
 }
 
 }  // namespace

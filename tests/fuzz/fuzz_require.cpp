@@ -41,7 +41,7 @@ const World& world() {
         Policy policy({Issuer::from_pem("kitty", fuzz::kKittyCaCert), Issuer::from_pem("acme", fuzz::kAcmeCaCert)},
                       std::move(allowlists));
         Identity identity = policy.identify(fuzz::kEagerClientCert);
-        if (identity.issuer != "kitty") fuzz::fail(__FILE__, __LINE__, "embedded client is not kitty's", {});
+        if (identity.issuer_name != "kitty") fuzz::fail(__FILE__, __LINE__, "embedded client is not kitty's", {});
         return World{std::move(policy), std::move(identity)};
     }();
     return w;
@@ -111,7 +111,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         return 0;
     }
     FUZZ_CHECK_MSG(split_ok, std::string(provider_name(kind)) + " accepted an unsplittable line " + shown(line));
-    FUZZ_CHECK(rule->kind() == kind);
+    FUZZ_CHECK(std::string_view(rule->provider()) == provider_name(kind));
 
     try {
         rule->bind(w.policy);

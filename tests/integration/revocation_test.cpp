@@ -45,6 +45,35 @@ TEST(Revocation, StaleCrlDeniesItsIssuerWithALogLineButTheServerRuns) {
     expect_clean_log(site.server, {"CSG0203"});
 }
 
+// The text after "CSG0203: " on each line of `log` that holds it.
+std::vector<std::string> stale_crl_messages(const std::string& log) {
+    std::vector<std::string> messages;
+    const std::string tag = "CSG0203: ";
+    for (std::size_t at = log.find(tag); at != std::string::npos; at = log.find(tag, at)) {
+        at += tag.size();
+        messages.push_back(log.substr(at, log.find('\n', at) - at));
+    }
+    return messages;
+}
+
+TEST(Revocation, StaleCrlIsReportedInTheSameWordsAtStartupAndOnARequest) {
+    PolicySite site;
+    make_crl("kitty-ca", site.kitty_crl(), -1);
+    const auto configtest = site.server.configtest();
+    site.server.start();
+    EXPECT_EQ(site.status("/valid", "eager"), 403);
+    ASSERT_TRUE(site.server.log_shows("[cscguard:error]")) << site.server.error_log();
+
+    const std::vector<std::string> at_configtest = stale_crl_messages(configtest.output);
+    const std::vector<std::string> in_log = stale_crl_messages(site.server.error_log());
+    ASSERT_EQ(at_configtest.size(), 1u) << configtest.output;
+    ASSERT_GE(in_log.size(), 2u) << "start-up and the request: " << site.server.error_log();
+    EXPECT_NE(at_configtest[0].find("the CRL of kitty in " + site.kitty_crl() + " went stale at "), std::string::npos)
+        << at_configtest[0];
+    for (const std::string& message : in_log) EXPECT_EQ(message, at_configtest[0]);
+    expect_clean_log(site.server, {"CSG0203"});
+}
+
 TEST(Revocation, GraceKeepsARecentlyStaleCrlBelieved) {
     PolicySite site("CSCGuardCRLGrace 2h\n");
     make_crl("kitty-ca", site.kitty_crl(), -1, {"0x0A1B"});

@@ -26,7 +26,7 @@ TEST_F(Identities, DecodedOncePerCertificate) {
     bool decoded = false;
     const auto first = cache.get(a, policy, &decoded);
     EXPECT_TRUE(decoded);
-    EXPECT_EQ(first->issuer, "kitty");
+    EXPECT_EQ(first->issuer_name, "kitty");
     EXPECT_EQ(first->cert.serial().canonical(), "A");
     decoded = false;
     EXPECT_EQ(cache.get(std::string(a), policy, &decoded), first) << "a copy of the same text";

@@ -95,6 +95,29 @@ TEST_F(Revocation, FreshStaleAndWithinGrace) {
               std::string::npos) << text;
 }
 
+// CSG0203 at start-up and when a request meets the CRL, and the request's
+// deny line, are one text.
+TEST_F(Revocation, StaleCrlMessageSaysWhenAndWhy) {
+    CrlSpec spec{{}};
+    spec.this_update = -7200;
+    spec.next_update = 3600;
+    const auto policy = policy_with({kitty.crl(spec)}, 60);
+    const RevocationList& crl = *policy->revocation("kitty");
+    const std::time_t now = std::time(nullptr);
+    EXPECT_FALSE(is_stale(crl, now, 60));
+    EXPECT_FALSE(is_stale(crl, crl.next_update + 60, 60));
+    EXPECT_TRUE(is_stale(crl, crl.next_update + 61, 60));
+    EXPECT_EQ(stale_crl_message(crl, 60),
+              "the CRL of kitty in test.crl went stale at " + format_utc(crl.next_update + 60) + " (nextUpdate " +
+                  format_utc(crl.next_update) +
+                  " + CSCGuardCRLGrace): every certificate of kitty is denied until a fresh CRL is published");
+    const Identity eager = policy->identify(eager_pem);
+    const Verdict stale = decide(*policy, RuleKind::Valid, "", eager, crl.next_update + 61);
+    ASSERT_TRUE(stale.stale_crl);
+    EXPECT_EQ(describe(stale, eager, *policy),
+              "kitty:1D1D (" + eager.cert.subject_dn() + "): " + stale_crl_message(crl, 60));
+}
+
 TEST_F(Revocation, StaleCrlDeniesEvenUnrevokedCertificatesOfItsIssuerOnly) {
     CrlSpec spec{{}};
     spec.this_update = -7200;

@@ -50,10 +50,10 @@ protected:
 };
 
 TEST_F(Rules, IdentifyFindsTheIssuerByKey) {
-    EXPECT_EQ(id(kitty, {{{"CN", "a"}}, "01"}).issuer, "kitty");
-    EXPECT_EQ(id(acme, {{{"CN", "a"}}, "01"}).issuer, "acme");
-    EXPECT_EQ(id(impostor, {{{"CN", "a"}}, "01"}).issuer, "");
-    EXPECT_EQ(policy->identify(testing::self_signed({{{"CN", "a"}}, "01"})).issuer, "");
+    EXPECT_EQ(id(kitty, {{{"CN", "a"}}, "01"}).issuer_name, "kitty");
+    EXPECT_EQ(id(acme, {{{"CN", "a"}}, "01"}).issuer_name, "acme");
+    EXPECT_EQ(id(impostor, {{{"CN", "a"}}, "01"}).issuer_name, "");
+    EXPECT_EQ(policy->identify(testing::self_signed({{{"CN", "a"}}, "01"})).issuer_name, "");
 }
 
 TEST_F(Rules, SerialRuleIsIssuerBound) {
