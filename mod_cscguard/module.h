@@ -33,7 +33,6 @@ std::string where(const cmd_parms* cmd);
 inline int ap_level(LogLevel level) {
     switch (level) {
         case LogLevel::Error: return APLOG_ERR;
-        case LogLevel::Warning: return APLOG_WARNING;
         case LogLevel::Info: break;
     }
     return APLOG_INFO;

@@ -189,6 +189,7 @@ void append_length(std::string& out, std::size_t len) {
 
 // The dotted text of an extnID, as crl.cpp's oid_of prints it (error path only).
 std::string oid_text(std::string_view content) {
+    const ClearErrorsOnReturn clear;
     std::string der(1, static_cast<char>(kOid));
     append_length(der, content.size());
     der.append(content);
@@ -196,7 +197,6 @@ std::string oid_text(std::string_view content) {
     OpenSslPtr<ASN1_OBJECT, ASN1_OBJECT_free> obj(d2i_ASN1_OBJECT(nullptr, &p, static_cast<long>(der.size())));
     char buf[80] = "?";
     if (obj) OBJ_obj2txt(buf, sizeof buf, obj.get(), 0);
-    ERR_clear_error();
     return buf;
 }
 
@@ -304,6 +304,7 @@ CrlParts split_crl(std::string_view der) {
 }
 
 bool verify_crl_signature(const CrlParts& parts, EVP_PKEY& key) {
+    const ClearErrorsOnReturn clear;
     // X509_CRL_verify refuses a CRL whose two algorithms differ, before any
     // cryptography: the algorithm the signature was made with must be signed too.
     if (parts.tbs_algorithm != parts.algorithm || parts.tbs.size() > static_cast<std::size_t>(std::numeric_limits<int>::max())) return false;
@@ -323,7 +324,6 @@ bool verify_crl_signature(const CrlParts& parts, EVP_PKEY& key) {
         ASN1_TYPE_set(tbs.get(), V_ASN1_SEQUENCE, bytes.release());
         ok = ASN1_item_verify(ASN1_ITEM_rptr(ASN1_ANY), algorithm.get(), signature.get(), tbs.get(), &key) == 1;
     }
-    ERR_clear_error();
     return ok;
 }
 

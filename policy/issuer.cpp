@@ -13,11 +13,11 @@ namespace cscguard {
 namespace {
 
 std::vector<X509Ptr> read_certificates(BIO& bio) {
+    const ClearErrorsOnReturn clear;  // the loop always ends on a "no start line" error
     std::vector<X509Ptr> certs;
     while (X509* cert = PEM_read_bio_X509(&bio, nullptr, nullptr, nullptr)) {
         certs.emplace_back(cert);
     }
-    ERR_clear_error();  // the loop always ends on a "no start line" error
     return certs;
 }
 
@@ -93,10 +93,9 @@ std::shared_ptr<const Issuer> Issuer::load(std::string name, std::string path) {
 }
 
 bool Issuer::issued(X509& cert) const {
+    const ClearErrorsOnReturn clear;
     const bool names_chain = X509_check_issued(cert_.get(), &cert) == X509_V_OK;
-    const bool signature_ok = names_chain && X509_verify(&cert, X509_get0_pubkey(cert_.get())) == 1;
-    ERR_clear_error();
-    return signature_ok;
+    return names_chain && X509_verify(&cert, X509_get0_pubkey(cert_.get())) == 1;
 }
 
 }  // namespace cscguard

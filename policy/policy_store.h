@@ -46,7 +46,7 @@ struct CrlSource {
     std::string declared_at;
 };
 
-enum class LogLevel { Error, Warning, Info };
+enum class LogLevel { Error, Info };
 using LogSink = std::function<void(LogLevel, const std::string&)>;
 
 class PolicyStore {

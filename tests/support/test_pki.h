@@ -11,10 +11,6 @@
 
 namespace cscguard::testing {
 
-struct KeyPair {
-    EvpPkeyPtr key;
-};
-
 struct CertSpec {
     std::vector<std::pair<std::string, std::string>> subject;  // {"CN", "eager"}
     std::string serial_hex = "01";                               // "-01" for negative
