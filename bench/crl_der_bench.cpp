@@ -11,8 +11,8 @@
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "crl_der.h"
-#include "openssl_ptr.h"
+#include "policy/crl_der.h"
+#include "policy/openssl_ptr.h"
 
 namespace {
 

@@ -7,13 +7,13 @@
 #include <memory>
 #include <random>
 
-#include "allowlist.h"
-#include "crl.h"
-#include "policy.h"
-#include "policy_store.h"
-#include "rules.h"
-#include "snapshot.h"
-#include "test_pki.h"
+#include "policy/allowlist.h"
+#include "policy/crl.h"
+#include "policy/policy.h"
+#include "policy/policy_store.h"
+#include "policy/rules.h"
+#include "policy/snapshot.h"
+#include "tests/support/test_pki.h"
 
 namespace {
 

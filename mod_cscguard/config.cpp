@@ -5,10 +5,10 @@
 
 #include "apr_strings.h"
 #include "http_core.h"
-#include "module.h"
+#include "mod_cscguard/module.h"
 #include "unixd.h"
 
-#include "error.h"
+#include "policy/error.h"
 
 APLOG_USE_MODULE(cscguard);
 

@@ -1,4 +1,4 @@
-#include "file_events.h"
+#include "mod_cscguard/file_events.h"
 
 #include <algorithm>
 #include <cerrno>

@@ -16,9 +16,9 @@
 #include <mutex>
 #include <thread>
 
-#include "module.h"
+#include "mod_cscguard/module.h"
 
-#include "error.h"
+#include "policy/error.h"
 
 APLOG_USE_MODULE(cscguard);
 

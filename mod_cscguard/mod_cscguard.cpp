@@ -2,7 +2,7 @@
 // This file only wires the module into httpd; see module.h for the pieces.
 #include "http_ssl.h"
 #include "mpm_common.h"
-#include "module.h"
+#include "mod_cscguard/module.h"
 
 #include "ap_mmn.h"
 

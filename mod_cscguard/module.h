@@ -13,12 +13,12 @@
 #include "http_config.h"
 #include "http_log.h"
 
-#include "identity_cache.h"
-#include "policy.h"
-#include "policy_store.h"
-#include "rules.h"
-#include "snapshot.h"
-#include "user_mode.h"
+#include "policy/identity_cache.h"
+#include "policy/policy.h"
+#include "policy/policy_store.h"
+#include "policy/rules.h"
+#include "policy/snapshot.h"
+#include "policy/user_mode.h"
 
 extern "C" {
 extern module AP_MODULE_DECLARE_DATA cscguard_module;

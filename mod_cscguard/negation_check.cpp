@@ -3,11 +3,11 @@
 // each section's Require lines and reports what policy/ finds.
 #include <strings.h>
 
-#include "module.h"
+#include "mod_cscguard/module.h"
 #include "util_cfgtree.h"
 
-#include "certificate.h"
-#include "negation.h"
+#include "policy/certificate.h"
+#include "policy/negation.h"
 
 APLOG_USE_MODULE(cscguard);
 

@@ -9,9 +9,9 @@
 #include "http_request.h"
 #include "http_ssl.h"
 #include "mod_auth.h"
-#include "module.h"
+#include "mod_cscguard/module.h"
 
-#include "error.h"
+#include "policy/error.h"
 
 APLOG_USE_MODULE(cscguard);
 

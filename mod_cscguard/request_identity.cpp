@@ -8,9 +8,9 @@
 #include <memory>
 #include <string>
 
-#include "module.h"
+#include "mod_cscguard/module.h"
 
-#include "error.h"
+#include "policy/error.h"
 
 APLOG_USE_MODULE(cscguard);
 

@@ -17,10 +17,10 @@
 #include <unistd.h>
 
 #include "http_core.h"
-#include "module.h"
+#include "mod_cscguard/module.h"
 #include "unixd.h"
 
-#include "error.h"
+#include "policy/error.h"
 
 namespace cscguard::glue {
 namespace {

@@ -23,10 +23,10 @@
 #include "ap_listen.h"
 #include "ap_mpm.h"
 #include "apr_thread_proc.h"
-#include "file_events.h"
-#include "module.h"
+#include "mod_cscguard/file_events.h"
+#include "mod_cscguard/module.h"
 
-#include "error.h"
+#include "policy/error.h"
 
 APLOG_USE_MODULE(cscguard);
 

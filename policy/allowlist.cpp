@@ -1,13 +1,13 @@
-#include "allowlist.h"
+#include "policy/allowlist.h"
 
 #include <algorithm>
 #include <optional>
 
-#include "certificate.h"
-#include "error.h"
-#include "file.h"
-#include "issuer.h"
-#include "serial.h"
+#include "policy/certificate.h"
+#include "policy/error.h"
+#include "policy/file.h"
+#include "policy/issuer.h"
+#include "policy/serial.h"
 
 namespace cscguard {
 namespace {

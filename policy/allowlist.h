@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "serial_set.h"
-#include "serial_table.h"
+#include "policy/serial_set.h"
+#include "policy/serial_table.h"
 
 namespace cscguard {
 

@@ -1,13 +1,13 @@
-#include "certificate.h"
+#include "policy/certificate.h"
 
 #include <cctype>
 
 #include <openssl/objects.h>
 #include <openssl/pem.h>
 
-#include "crl.h"
-#include "error.h"
-#include "issuer.h"
+#include "policy/crl.h"
+#include "policy/error.h"
+#include "policy/issuer.h"
 
 namespace cscguard {
 namespace {

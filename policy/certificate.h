@@ -10,8 +10,8 @@
 #include <utility>
 #include <vector>
 
-#include "openssl_ptr.h"
-#include "serial.h"
+#include "policy/openssl_ptr.h"
+#include "policy/serial.h"
 
 namespace cscguard {
 

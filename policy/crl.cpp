@@ -1,15 +1,15 @@
-#include "crl.h"
+#include "policy/crl.h"
 
 #include <algorithm>
 
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "crl_der.h"
-#include "digest.h"
-#include "error.h"
-#include "file.h"
-#include "pem.h"
+#include "policy/crl_der.h"
+#include "policy/digest.h"
+#include "policy/error.h"
+#include "policy/file.h"
+#include "policy/pem.h"
 
 namespace cscguard {
 namespace {

@@ -15,9 +15,9 @@
 #include <string_view>
 #include <vector>
 
-#include "issuer.h"
-#include "serial.h"
-#include "serial_table.h"
+#include "policy/issuer.h"
+#include "policy/serial.h"
+#include "policy/serial_table.h"
 
 namespace cscguard {
 

@@ -1,13 +1,13 @@
-#include "crl_der.h"
+#include "policy/crl_der.h"
 
 #include <limits>
 
 #include <openssl/err.h>
 #include <openssl/x509.h>
 
-#include "error.h"
-#include "openssl_ptr.h"
-#include "serial.h"
+#include "policy/error.h"
+#include "policy/openssl_ptr.h"
+#include "policy/serial.h"
 
 namespace cscguard {
 namespace {

@@ -1,4 +1,4 @@
-#include "crl_reason.h"
+#include "policy/crl_reason.h"
 
 #include <array>
 

@@ -1,10 +1,10 @@
-#include "digest.h"
+#include "policy/digest.h"
 
 #include <openssl/evp.h>
 #include <openssl/sha.h>
 
-#include "error.h"
-#include "openssl_ptr.h"
+#include "policy/error.h"
+#include "policy/openssl_ptr.h"
 
 namespace cscguard {
 const EVP_MD* sha256_algorithm() {

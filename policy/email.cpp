@@ -1,4 +1,4 @@
-#include "email.h"
+#include "policy/email.h"
 
 #include <cctype>
 

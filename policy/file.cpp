@@ -1,4 +1,4 @@
-#include "file.h"
+#include "policy/file.h"
 
 #include <cerrno>
 #include <cstring>
@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
+#include "policy/error.h"
 
 namespace cscguard {
 namespace {

@@ -1,4 +1,4 @@
-#include "identity_cache.h"
+#include "policy/identity_cache.h"
 
 namespace cscguard {
 

@@ -20,7 +20,7 @@
 #include <unordered_map>
 #include <utility>
 
-#include "policy.h"
+#include "policy/policy.h"
 
 namespace cscguard {
 

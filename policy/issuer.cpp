@@ -1,4 +1,4 @@
-#include "issuer.h"
+#include "policy/issuer.h"
 
 #include <cctype>
 #include <vector>
@@ -6,8 +6,8 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "error.h"
-#include "file.h"
+#include "policy/error.h"
+#include "policy/file.h"
 
 namespace cscguard {
 namespace {

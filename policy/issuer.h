@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "openssl_ptr.h"
+#include "policy/openssl_ptr.h"
 
 namespace cscguard {
 

@@ -1,4 +1,4 @@
-#include "negation.h"
+#include "policy/negation.h"
 
 #include <cstdint>
 

@@ -1,4 +1,4 @@
-#include "openssl_ptr.h"
+#include "policy/openssl_ptr.h"
 
 #include <openssl/err.h>
 

@@ -1,4 +1,4 @@
-#include "pem.h"
+#include "policy/pem.h"
 
 #include <openssl/evp.h>
 

@@ -1,6 +1,6 @@
-#include "policy.h"
+#include "policy/policy.h"
 
-#include "error.h"
+#include "policy/error.h"
 
 namespace cscguard {
 

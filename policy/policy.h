@@ -16,10 +16,10 @@
 #include <unordered_map>
 #include <vector>
 
-#include "certificate.h"
-#include "crl.h"
-#include "issuer.h"
-#include "serial_table.h"
+#include "policy/certificate.h"
+#include "policy/crl.h"
+#include "policy/issuer.h"
+#include "policy/serial_table.h"
 
 namespace cscguard {
 

@@ -1,8 +1,8 @@
-#include "policy_store.h"
+#include "policy/policy_store.h"
 
-#include "allowlist.h"
-#include "error.h"
-#include "parallel.h"
+#include "policy/allowlist.h"
+#include "policy/error.h"
+#include "policy/parallel.h"
 
 namespace cscguard {
 namespace {

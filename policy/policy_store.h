@@ -29,9 +29,9 @@
 #include <string_view>
 #include <vector>
 
-#include "file.h"
-#include "policy.h"
-#include "snapshot.h"
+#include "policy/file.h"
+#include "policy/policy.h"
+#include "policy/snapshot.h"
 
 namespace cscguard {
 

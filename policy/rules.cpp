@@ -1,11 +1,11 @@
-#include "rules.h"
+#include "policy/rules.h"
 
 #include <type_traits>
 
-#include "email.h"
-#include "error.h"
-#include "issuer.h"
-#include "words.h"
+#include "policy/email.h"
+#include "policy/error.h"
+#include "policy/issuer.h"
+#include "policy/words.h"
 
 namespace cscguard {
 namespace {

@@ -14,9 +14,9 @@
 #include <variant>
 #include <vector>
 
-#include "certificate.h"
-#include "policy.h"
-#include "serial_set.h"
+#include "policy/certificate.h"
+#include "policy/policy.h"
+#include "policy/serial_set.h"
 
 namespace cscguard {
 

@@ -1,9 +1,9 @@
-#include "serial.h"
+#include "policy/serial.h"
 
 #include <cctype>
 
-#include "error.h"
-#include "openssl_ptr.h"
+#include "policy/error.h"
+#include "policy/openssl_ptr.h"
 
 namespace cscguard {
 namespace {

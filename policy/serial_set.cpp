@@ -1,9 +1,9 @@
-#include "serial_set.h"
+#include "policy/serial_set.h"
 
 #include <algorithm>
 
-#include "error.h"
-#include "issuer.h"
+#include "policy/error.h"
+#include "policy/issuer.h"
 
 namespace cscguard {
 

@@ -11,7 +11,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "serial.h"
+#include "policy/serial.h"
 
 namespace cscguard {
 

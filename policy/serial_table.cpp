@@ -1,9 +1,9 @@
-#include "serial_table.h"
+#include "policy/serial_table.h"
 
 #include <algorithm>
 #include <cstring>
 
-#include "error.h"
+#include "policy/error.h"
 
 namespace cscguard {
 namespace {

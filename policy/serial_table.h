@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "serial.h"
+#include "policy/serial.h"
 
 namespace cscguard {
 

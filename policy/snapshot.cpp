@@ -1,4 +1,4 @@
-#include "snapshot.h"
+#include "policy/snapshot.h"
 
 #include <cerrno>
 #include <cstring>
@@ -6,7 +6,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
-#include "error.h"
+#include "policy/error.h"
 
 namespace cscguard {
 namespace {

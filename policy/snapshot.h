@@ -30,10 +30,10 @@
 #include <string_view>
 #include <vector>
 
-#include "crl.h"
-#include "digest.h"
-#include "file.h"
-#include "serial_table.h"
+#include "policy/crl.h"
+#include "policy/digest.h"
+#include "policy/file.h"
+#include "policy/serial_table.h"
 
 namespace cscguard {
 

@@ -1,7 +1,7 @@
-#include "user_mode.h"
+#include "policy/user_mode.h"
 
-#include "certificate.h"
-#include "error.h"
+#include "policy/certificate.h"
+#include "policy/error.h"
 
 namespace cscguard {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <string_view>
 
-#include "policy.h"
-#include "rules.h"
+#include "policy/policy.h"
+#include "policy/rules.h"
 
 namespace cscguard {
 

@@ -1,8 +1,8 @@
-#include "words.h"
+#include "policy/words.h"
 
 #include <cctype>
 
-#include "error.h"
+#include "policy/error.h"
 
 namespace cscguard {
 

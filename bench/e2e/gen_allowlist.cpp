@@ -5,7 +5,7 @@
 //   e2e_gen_allowlist OUT COUNT PREFIX ISSUER [EXTRA_HEX...]
 //
 // Every line ends with a newline (the module refuses a last line without one).
-#include "serials.h"
+#include "bench/e2e/serials.h"
 
 #include <cstdio>
 #include <cstdlib>

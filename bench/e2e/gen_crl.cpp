@@ -7,7 +7,7 @@
 // without one).
 //
 //   e2e_gen_crl CA.crt CA.key OUT.pem COUNT PREFIX CRLNUMBER DAYS [EXTRA_HEX...]
-#include "serials.h"
+#include "bench/e2e/serials.h"
 
 #include <cstdio>
 #include <cstdlib>

@@ -12,10 +12,10 @@
 #include <set>
 #include <utility>
 
-#include "allowlist.h"
-#include "error.h"
-#include "fuzz_check.h"
-#include "serial_set.h"
+#include "policy/allowlist.h"
+#include "policy/error.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "policy/serial_set.h"
 
 using namespace cscguard;
 using cscguard::fuzz::shown;

@@ -13,12 +13,12 @@
 #include <openssl/err.h>
 #include <openssl/evp.h>
 
-#include "certificate.h"
-#include "error.h"
-#include "fuzz_check.h"
-#include "fuzz_pki.h"
-#include "issuer.h"
-#include "policy.h"
+#include "policy/certificate.h"
+#include "policy/error.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_pki.h"
+#include "policy/issuer.h"
+#include "policy/policy.h"
 
 using namespace cscguard;
 using cscguard::fuzz::shown;

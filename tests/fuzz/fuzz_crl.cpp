@@ -23,12 +23,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "crl.h"
-#include "error.h"
-#include "fuzz_check.h"
-#include "fuzz_pki.h"
-#include "issuer.h"
-#include "openssl_ptr.h"
+#include "policy/crl.h"
+#include "policy/error.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_pki.h"
+#include "policy/issuer.h"
+#include "policy/openssl_ptr.h"
 
 using namespace cscguard;
 using cscguard::fuzz::shown;

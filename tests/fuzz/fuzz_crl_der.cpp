@@ -23,12 +23,12 @@
 #include <openssl/err.h>
 #include <openssl/pem.h>
 
-#include "crl_der.h"
-#include "error.h"
-#include "fuzz_check.h"
-#include "fuzz_pki.h"
-#include "openssl_ptr.h"
-#include "serial.h"
+#include "policy/crl_der.h"
+#include "policy/error.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_pki.h"
+#include "policy/openssl_ptr.h"
+#include "policy/serial.h"
 
 using namespace cscguard;
 using cscguard::fuzz::shown;

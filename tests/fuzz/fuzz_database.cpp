@@ -10,9 +10,9 @@
 // database on the next change.
 #include <algorithm>
 
-#include "database.h"
-#include "fuzz_check.h"
-#include "tool_error.h"
+#include "tools/cscguard/database.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tools/cscguard/tool_error.h"
 
 using cscguard::fuzz::shown;
 using cscguard::tool::format_asn1_time;

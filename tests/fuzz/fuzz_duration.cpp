@@ -5,9 +5,9 @@
 // parses to the same value.
 #include <string>
 
-#include "crl.h"
-#include "error.h"
-#include "fuzz_check.h"
+#include "policy/crl.h"
+#include "policy/error.h"
+#include "tests/fuzz/fuzz_check.h"
 
 using namespace cscguard;
 using cscguard::fuzz::shown;

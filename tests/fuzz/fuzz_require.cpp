@@ -15,14 +15,14 @@
 #include <map>
 #include <memory>
 
-#include "error.h"
-#include "fuzz_check.h"
-#include "fuzz_pki.h"
-#include "allowlist.h"
-#include "issuer.h"
-#include "policy.h"
-#include "rules.h"
-#include "words.h"
+#include "policy/error.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "tests/fuzz/fuzz_pki.h"
+#include "policy/allowlist.h"
+#include "policy/issuer.h"
+#include "policy/policy.h"
+#include "policy/rules.h"
+#include "policy/words.h"
 
 using namespace cscguard;
 using cscguard::fuzz::shown;

@@ -9,12 +9,12 @@
 #include <openssl/asn1.h>
 #include <openssl/bn.h>
 
-#include "error.h"
-#include "fuzz_check.h"
-#include "issuer.h"
-#include "openssl_ptr.h"
-#include "serial.h"
-#include "serial_set.h"
+#include "policy/error.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "policy/issuer.h"
+#include "policy/openssl_ptr.h"
+#include "policy/serial.h"
+#include "policy/serial_set.h"
 
 using namespace cscguard;
 using cscguard::fuzz::shown;

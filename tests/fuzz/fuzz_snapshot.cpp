@@ -18,9 +18,9 @@
 #include <string>
 #include <vector>
 
-#include "error.h"
-#include "fuzz_check.h"
-#include "snapshot.h"
+#include "policy/error.h"
+#include "tests/fuzz/fuzz_check.h"
+#include "policy/snapshot.h"
 
 using namespace cscguard;
 using cscguard::fuzz::shown;

@@ -1,4 +1,4 @@
-#include "client.h"
+#include "tests/integration/client.h"
 
 #include <algorithm>
 #include <cctype>
@@ -6,7 +6,7 @@
 
 #include <curl/curl.h>
 
-#include "httpd.h"
+#include "tests/integration/httpd.h"
 
 namespace it {
 namespace {

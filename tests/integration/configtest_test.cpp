@@ -2,7 +2,7 @@
 // line, for every kind of bad cscguard configuration - and pass a good one.
 #include <gtest/gtest.h>
 
-#include "httpd.h"
+#include "tests/integration/httpd.h"
 
 namespace it {
 namespace {

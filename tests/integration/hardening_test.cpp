@@ -11,7 +11,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 
-#include "policy_site.h"
+#include "tests/integration/policy_site.h"
 
 namespace it {
 namespace {

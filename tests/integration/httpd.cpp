@@ -1,4 +1,4 @@
-#include "httpd.h"
+#include "tests/integration/httpd.h"
 
 #include <arpa/inet.h>
 #include <chrono>
@@ -20,7 +20,7 @@
 
 #include <gtest/gtest.h>
 
-#include "run_command.h"
+#include "tests/support/run_command.h"
 
 namespace it {
 namespace {

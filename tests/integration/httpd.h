@@ -7,8 +7,8 @@
 #include <sys/types.h>
 #include <vector>
 
-#include "files.h"
-#include "temp_dir.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace it {
 

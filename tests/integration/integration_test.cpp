@@ -6,9 +6,9 @@
 
 #include <gtest/gtest.h>
 
-#include "client.h"
-#include "docs_dir.h"
-#include "httpd.h"
+#include "tests/integration/client.h"
+#include "tests/support/docs_dir.h"
+#include "tests/integration/httpd.h"
 
 namespace it {
 namespace {

@@ -2,7 +2,7 @@
 // revocations are bound to their issuer, stale and forged CRLs never help.
 #include <gtest/gtest.h>
 
-#include "policy_site.h"
+#include "tests/integration/policy_site.h"
 
 namespace it {
 namespace {

@@ -14,7 +14,7 @@
 
 #include <gtest/gtest.h>
 
-#include "policy_site.h"
+#include "tests/integration/policy_site.h"
 
 namespace it {
 namespace {

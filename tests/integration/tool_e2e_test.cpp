@@ -5,10 +5,10 @@
 
 #include <gtest/gtest.h>
 
-#include "issued_serial.h"
-#include "policy_site.h"
-#include "run_command.h"
-#include "temp_dir.h"
+#include "tests/support/issued_serial.h"
+#include "tests/integration/policy_site.h"
+#include "tests/support/run_command.h"
+#include "tests/support/temp_dir.h"
 
 namespace it {
 namespace {

@@ -13,9 +13,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "allowlist.h"
-#include "policy_site.h"
-#include "snapshot.h"
+#include "policy/allowlist.h"
+#include "tests/integration/policy_site.h"
+#include "policy/snapshot.h"
 
 namespace it {
 namespace {

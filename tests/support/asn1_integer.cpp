@@ -1,4 +1,4 @@
-#include "asn1_integer.h"
+#include "tests/support/asn1_integer.h"
 
 #include <stdexcept>
 

@@ -6,7 +6,7 @@
 
 #include <openssl/asn1.h>
 
-#include "openssl_ptr.h"
+#include "policy/openssl_ptr.h"
 
 namespace cscguard::testing {
 

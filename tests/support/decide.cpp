@@ -1,4 +1,4 @@
-#include "decide.h"
+#include "tests/support/decide.h"
 
 namespace cscguard::testing {
 

@@ -5,7 +5,7 @@
 #include <ctime>
 #include <string_view>
 
-#include "rules.h"
+#include "policy/rules.h"
 
 namespace cscguard::testing {
 

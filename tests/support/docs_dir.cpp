@@ -1,8 +1,8 @@
-#include "docs_dir.h"
+#include "tests/support/docs_dir.h"
 
 #include <filesystem>
 
-#include "files.h"
+#include "tests/support/files.h"
 
 namespace cscguard::testing {
 

@@ -1,6 +1,6 @@
-#include "error_of.h"
+#include "tests/support/error_of.h"
 
-#include "error.h"
+#include "policy/error.h"
 
 namespace cscguard::testing {
 

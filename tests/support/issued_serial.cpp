@@ -1,4 +1,4 @@
-#include "issued_serial.h"
+#include "tests/support/issued_serial.h"
 
 namespace cscguard::testing {
 

@@ -1,4 +1,4 @@
-#include "test_pki.h"
+#include "tests/support/test_pki.h"
 
 #include <algorithm>
 #include <stdexcept>
@@ -6,7 +6,7 @@
 #include <openssl/ec.h>
 #include <openssl/pem.h>
 
-#include "asn1_integer.h"
+#include "tests/support/asn1_integer.h"
 
 namespace cscguard::testing {
 namespace {

@@ -7,7 +7,7 @@
 #include <utility>
 #include <vector>
 
-#include "openssl_ptr.h"
+#include "policy/openssl_ptr.h"
 
 namespace cscguard::testing {
 

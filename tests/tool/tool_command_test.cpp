@@ -5,10 +5,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "issued_serial.h"
-#include "run_command.h"
-#include "tool_error.h"
-#include "tool_harness.h"
+#include "tests/support/issued_serial.h"
+#include "tests/support/run_command.h"
+#include "tools/cscguard/tool_error.h"
+#include "tests/tool/tool_harness.h"
 
 namespace cscguard::tool::testing {
 namespace {

@@ -8,12 +8,12 @@
 
 #include <openssl/pem.h>
 
-#include "allowlist.h"
-#include "ca_dir.h"
-#include "crl.h"
-#include "crl_reason.h"
-#include "issuer.h"
-#include "tool_harness.h"
+#include "policy/allowlist.h"
+#include "tools/cscguard/ca_dir.h"
+#include "policy/crl.h"
+#include "policy/crl_reason.h"
+#include "policy/issuer.h"
+#include "tests/tool/tool_harness.h"
 
 namespace cscguard::tool::testing {
 namespace {

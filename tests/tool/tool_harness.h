@@ -16,9 +16,9 @@
 
 #include <gtest/gtest.h>
 
-#include "cli.h"
-#include "files.h"
-#include "temp_dir.h"
+#include "tools/cscguard/cli.h"
+#include "tests/support/files.h"
+#include "tests/support/temp_dir.h"
 
 namespace cscguard::tool::testing {
 

@@ -9,10 +9,10 @@
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 
-#include "openssl_ptr.h"
-#include "run_command.h"
-#include "tool_error.h"
-#include "tool_harness.h"
+#include "policy/openssl_ptr.h"
+#include "tests/support/run_command.h"
+#include "tools/cscguard/tool_error.h"
+#include "tests/tool/tool_harness.h"
 
 namespace cscguard::tool::testing {
 namespace {

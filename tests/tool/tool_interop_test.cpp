@@ -5,8 +5,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "run_command.h"
-#include "tool_harness.h"
+#include "tests/support/run_command.h"
+#include "tests/tool/tool_harness.h"
 
 namespace cscguard::tool::testing {
 namespace {

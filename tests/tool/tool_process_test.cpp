@@ -10,10 +10,10 @@
 
 #include <openssl/pem.h>
 
-#include "database.h"
-#include "openssl_ptr.h"
-#include "tool_error.h"
-#include "tool_harness.h"
+#include "tools/cscguard/database.h"
+#include "policy/openssl_ptr.h"
+#include "tools/cscguard/tool_error.h"
+#include "tests/tool/tool_harness.h"
 
 namespace cscguard::tool::testing {
 namespace {

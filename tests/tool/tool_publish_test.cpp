@@ -8,10 +8,10 @@
 
 #include <openssl/pem.h>
 
-#include "issued_serial.h"
-#include "openssl_ptr.h"
-#include "tool_error.h"
-#include "tool_harness.h"
+#include "tests/support/issued_serial.h"
+#include "policy/openssl_ptr.h"
+#include "tools/cscguard/tool_error.h"
+#include "tests/tool/tool_harness.h"
 
 namespace cscguard::tool::testing {
 namespace {

@@ -4,9 +4,9 @@
 #include <set>
 #include <sys/stat.h>
 
-#include "database.h"
-#include "tool_error.h"
-#include "tool_harness.h"
+#include "tools/cscguard/database.h"
+#include "tools/cscguard/tool_error.h"
+#include "tests/tool/tool_harness.h"
 
 namespace cscguard::tool::testing {
 namespace {

@@ -8,14 +8,14 @@
 
 #include <gtest/gtest.h>
 
-#include "args.h"
-#include "asn1_integer.h"
-#include "ca_dir.h"
-#include "database.h"
-#include "secret.h"
-#include "temp_dir.h"
-#include "tool_error.h"
-#include "x509_builder.h"
+#include "tools/cscguard/args.h"
+#include "tests/support/asn1_integer.h"
+#include "tools/cscguard/ca_dir.h"
+#include "tools/cscguard/database.h"
+#include "tools/cscguard/secret.h"
+#include "tests/support/temp_dir.h"
+#include "tools/cscguard/tool_error.h"
+#include "tools/cscguard/x509_builder.h"
 
 namespace cscguard::tool {
 namespace {

@@ -1,12 +1,12 @@
-#include "allowlist.h"
+#include "policy/allowlist.h"
 
 #include <fstream>
 
 #include <gtest/gtest.h>
 
-#include "error.h"
-#include "error_of.h"
-#include "temp_dir.h"
+#include "policy/error.h"
+#include "tests/support/error_of.h"
+#include "tests/support/temp_dir.h"
 
 namespace cscguard {
 namespace {

@@ -1,10 +1,10 @@
-#include "certificate.h"
+#include "policy/certificate.h"
 
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 
-#include "error.h"
-#include "test_pki.h"
+#include "policy/error.h"
+#include "tests/support/test_pki.h"
 
 namespace cscguard {
 namespace {

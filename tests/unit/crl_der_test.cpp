@@ -1,7 +1,7 @@
 // policy/crl_der.h: the DER walker must see exactly what OpenSSL's d2i sees
 // (same serials, same header fields, same signature verdict) and refuse
 // exactly what crl.cpp refuses, DER-only strictness aside.
-#include "crl_der.h"
+#include "policy/crl_der.h"
 
 #include <random>
 
@@ -9,11 +9,11 @@
 #include <openssl/err.h>
 #include <openssl/rsa.h>
 
-#include "error.h"
-#include "serial.h"
-#include "asn1_integer.h"
-#include "error_of.h"
-#include "test_pki.h"
+#include "policy/error.h"
+#include "policy/serial.h"
+#include "tests/support/asn1_integer.h"
+#include "tests/support/error_of.h"
+#include "tests/support/test_pki.h"
 
 namespace cscguard {
 namespace {

@@ -1,14 +1,14 @@
-#include "crl.h"
+#include "policy/crl.h"
 
 #include <functional>
 
 #include <gtest/gtest.h>
 #include <openssl/err.h>
 
-#include "crl_reason.h"
-#include "error.h"
-#include "error_of.h"
-#include "test_pki.h"
+#include "policy/crl_reason.h"
+#include "policy/error.h"
+#include "tests/support/error_of.h"
+#include "tests/support/test_pki.h"
 
 namespace cscguard {
 namespace {

@@ -1,6 +1,6 @@
 // Policy files are read by a thread while httpd serves: nothing at a policy
 // path may block it or exhaust its memory.
-#include "file.h"
+#include "policy/file.h"
 
 #include <chrono>
 #include <cstdio>
@@ -12,9 +12,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "error.h"
-#include "error_of.h"
-#include "temp_dir.h"
+#include "policy/error.h"
+#include "tests/support/error_of.h"
+#include "tests/support/temp_dir.h"
 
 namespace cscguard {
 namespace {

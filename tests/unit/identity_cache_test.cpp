@@ -1,13 +1,13 @@
 // The per-process cache of decoded client certificates (HTTP/2 streams and
 // reconnecting clients must not pay a decode and a signature check each).
-#include "identity_cache.h"
+#include "policy/identity_cache.h"
 
 #include <thread>
 
 #include <gtest/gtest.h>
 
-#include "error.h"
-#include "test_pki.h"
+#include "policy/error.h"
+#include "tests/support/test_pki.h"
 
 namespace cscguard {
 namespace {

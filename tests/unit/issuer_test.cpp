@@ -1,4 +1,4 @@
-#include "issuer.h"
+#include "policy/issuer.h"
 
 #include <cstdio>
 #include <fstream>
@@ -8,10 +8,10 @@
 
 #include <gtest/gtest.h>
 
-#include "error.h"
-#include "error_of.h"
-#include "temp_dir.h"
-#include "test_pki.h"
+#include "policy/error.h"
+#include "tests/support/error_of.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace cscguard {
 namespace {

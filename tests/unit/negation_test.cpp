@@ -1,6 +1,6 @@
 // Which shapes of Require lines let a negated cscguard rule open the door
 // to a client without a good certificate (policy/negation.h).
-#include "negation.h"
+#include "policy/negation.h"
 
 #include <gtest/gtest.h>
 

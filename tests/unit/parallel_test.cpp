@@ -1,4 +1,4 @@
-#include "parallel.h"
+#include "policy/parallel.h"
 
 #include <atomic>
 #include <chrono>

@@ -1,6 +1,6 @@
 // Reload decisions: what changes is picked up, what is bad or missing keeps
 // its last good content, each problem is logged once per change.
-#include "policy_store.h"
+#include "policy/policy_store.h"
 
 #include <chrono>
 #include <cstdio>
@@ -11,9 +11,9 @@
 
 #include <gtest/gtest.h>
 
-#include "error.h"
-#include "temp_dir.h"
-#include "test_pki.h"
+#include "policy/error.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace cscguard {
 namespace {

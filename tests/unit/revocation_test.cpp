@@ -2,12 +2,12 @@
 // CRL denies its issuer's certificates - judged with an injected clock.
 #include <gtest/gtest.h>
 
-#include "allowlist.h"
+#include "policy/allowlist.h"
 
-#include "crl.h"
-#include "rules.h"
-#include "decide.h"
-#include "test_pki.h"
+#include "policy/crl.h"
+#include "policy/rules.h"
+#include "tests/support/decide.h"
+#include "tests/support/test_pki.h"
 
 namespace cscguard {
 namespace {

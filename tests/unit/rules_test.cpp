@@ -1,14 +1,14 @@
-#include "rules.h"
+#include "policy/rules.h"
 
 #include <fstream>
 
 #include <gtest/gtest.h>
 
-#include "error.h"
-#include "policy_store.h"
-#include "decide.h"
-#include "temp_dir.h"
-#include "test_pki.h"
+#include "policy/error.h"
+#include "policy/policy_store.h"
+#include "tests/support/decide.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_pki.h"
 
 namespace cscguard {
 namespace {

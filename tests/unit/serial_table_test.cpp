@@ -1,14 +1,14 @@
 // Compiled serial tables: every spelling of a serial finds its entry, and
 // nothing else does, at any size.
-#include "serial_table.h"
+#include "policy/serial_table.h"
 
 #include <random>
 #include <set>
 
 #include <gtest/gtest.h>
 
-#include "asn1_integer.h"
-#include "error.h"
+#include "tests/support/asn1_integer.h"
+#include "policy/error.h"
 
 namespace cscguard {
 namespace {

@@ -1,10 +1,10 @@
-#include "serial.h"
+#include "policy/serial.h"
 
 #include <gtest/gtest.h>
 
-#include "error.h"
-#include "asn1_integer.h"
-#include "openssl_ptr.h"
+#include "policy/error.h"
+#include "tests/support/asn1_integer.h"
+#include "policy/openssl_ptr.h"
 
 namespace cscguard {
 namespace {

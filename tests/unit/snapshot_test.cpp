@@ -1,11 +1,11 @@
 // Policy snapshots: what the watcher compiles and every child maps, checked
 // before use.
-#include "snapshot.h"
+#include "policy/snapshot.h"
 
 #include <gtest/gtest.h>
 
-#include "error.h"
-#include "error_of.h"
+#include "policy/error.h"
+#include "tests/support/error_of.h"
 
 namespace cscguard {
 namespace {

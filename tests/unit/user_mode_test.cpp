@@ -1,9 +1,9 @@
-#include "user_mode.h"
+#include "policy/user_mode.h"
 
 #include <gtest/gtest.h>
 
-#include "error.h"
-#include "test_pki.h"
+#include "policy/error.h"
+#include "tests/support/test_pki.h"
 
 namespace cscguard {
 namespace {

@@ -1,8 +1,8 @@
-#include "words.h"
+#include "policy/words.h"
 
 #include <gtest/gtest.h>
 
-#include "error.h"
+#include "policy/error.h"
 
 namespace cscguard {
 namespace {

@@ -1,6 +1,6 @@
-#include "args.h"
+#include "tools/cscguard/args.h"
 
-#include "tool_error.h"
+#include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
 

@@ -1,16 +1,16 @@
-#include "ca.h"
+#include "tools/cscguard/ca.h"
 
 #include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
 
-#include "email.h"
-#include "issuer.h"
-#include "secret.h"
-#include "serial.h"
-#include "crl.h"
-#include "tool_error.h"
+#include "policy/email.h"
+#include "policy/issuer.h"
+#include "tools/cscguard/secret.h"
+#include "policy/serial.h"
+#include "policy/crl.h"
+#include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
 

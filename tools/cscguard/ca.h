@@ -9,9 +9,9 @@
 #include <string>
 #include <vector>
 
-#include "ca_dir.h"
-#include "database.h"
-#include "x509_builder.h"
+#include "tools/cscguard/ca_dir.h"
+#include "tools/cscguard/database.h"
+#include "tools/cscguard/x509_builder.h"
 
 namespace cscguard::tool {
 

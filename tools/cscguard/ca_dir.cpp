@@ -1,4 +1,4 @@
-#include "ca_dir.h"
+#include "tools/cscguard/ca_dir.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -13,10 +13,10 @@
 #include <thread>
 #include <unistd.h>
 
-#include "args.h"
-#include "error.h"
-#include "file.h"
-#include "tool_error.h"
+#include "tools/cscguard/args.h"
+#include "policy/error.h"
+#include "policy/file.h"
+#include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
 namespace {

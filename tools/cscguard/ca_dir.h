@@ -22,7 +22,7 @@
 #include <sys/types.h>
 #include <vector>
 
-#include "database.h"
+#include "tools/cscguard/database.h"
 
 namespace cscguard::tool {
 

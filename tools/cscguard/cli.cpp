@@ -1,12 +1,12 @@
-#include "cli.h"
+#include "tools/cscguard/cli.h"
 
 #include <cstdlib>
 #include <ctime>
 #include <functional>
 #include <iostream>
 
-#include "commands.h"
-#include "tool_error.h"
+#include "tools/cscguard/commands.h"
+#include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
 namespace {

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ca.h"
+#include "tools/cscguard/ca.h"
 
 namespace cscguard::tool {
 

@@ -6,13 +6,13 @@
 #include <sstream>
 #include <sys/stat.h>
 
-#include "args.h"
-#include "certificate.h"
-#include "commands.h"
-#include "issuer.h"
-#include "json.h"
-#include "secret.h"
-#include "tool_error.h"
+#include "tools/cscguard/args.h"
+#include "policy/certificate.h"
+#include "tools/cscguard/commands.h"
+#include "policy/issuer.h"
+#include "tools/cscguard/json.h"
+#include "tools/cscguard/secret.h"
+#include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
 namespace {

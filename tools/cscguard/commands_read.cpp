@@ -3,13 +3,13 @@
 #include <set>
 #include <sys/stat.h>
 
-#include "args.h"
-#include "certificate.h"
-#include "commands.h"
-#include "json.h"
-#include "secret.h"
-#include "crl.h"
-#include "tool_error.h"
+#include "tools/cscguard/args.h"
+#include "policy/certificate.h"
+#include "tools/cscguard/commands.h"
+#include "tools/cscguard/json.h"
+#include "tools/cscguard/secret.h"
+#include "policy/crl.h"
+#include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
 namespace {

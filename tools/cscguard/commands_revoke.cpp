@@ -6,13 +6,13 @@
 #include <sstream>
 #include <sys/stat.h>
 
-#include "allowlist.h"
-#include "args.h"
-#include "commands.h"
-#include "crl_reason.h"
-#include "issuer.h"
-#include "json.h"
-#include "tool_error.h"
+#include "policy/allowlist.h"
+#include "tools/cscguard/args.h"
+#include "tools/cscguard/commands.h"
+#include "policy/crl_reason.h"
+#include "policy/issuer.h"
+#include "tools/cscguard/json.h"
+#include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
 namespace {

@@ -1,11 +1,11 @@
-#include "database.h"
+#include "tools/cscguard/database.h"
 
 #include <cctype>
 #include <cstdio>
 #include <optional>
 
-#include "crl_reason.h"
-#include "tool_error.h"
+#include "policy/crl_reason.h"
+#include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
 namespace {

@@ -1,4 +1,4 @@
-#include "json.h"
+#include "tools/cscguard/json.h"
 
 #include <cstdio>
 

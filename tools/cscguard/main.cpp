@@ -4,7 +4,7 @@
 #include <iostream>
 #include <unistd.h>
 
-#include "cli.h"
+#include "tools/cscguard/cli.h"
 
 int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);

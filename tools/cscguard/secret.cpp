@@ -1,11 +1,11 @@
-#include "secret.h"
+#include "tools/cscguard/secret.h"
 
 #include <cstdlib>
 #include <fstream>
 
 #include <openssl/rand.h>
 
-#include "tool_error.h"
+#include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
 

@@ -1,4 +1,4 @@
-#include "x509_builder.h"
+#include "tools/cscguard/x509_builder.h"
 
 #include <arpa/inet.h>
 
@@ -7,10 +7,10 @@
 #include <openssl/rand.h>
 #include <openssl/rsa.h>
 
-#include "crl.h"
-#include "crl_reason.h"
-#include "email.h"
-#include "tool_error.h"
+#include "policy/crl.h"
+#include "policy/crl_reason.h"
+#include "policy/email.h"
+#include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
 namespace {

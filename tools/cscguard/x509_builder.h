@@ -7,8 +7,8 @@
 #include <string_view>
 #include <vector>
 
-#include "database.h"
-#include "openssl_ptr.h"
+#include "tools/cscguard/database.h"
+#include "policy/openssl_ptr.h"
 
 namespace cscguard::tool {
 
