@@ -13,8 +13,19 @@
 //       enforced_after=S (seconds from SINCE_NS, a CLOCK_REALTIME time in ns,
 //       to the end of that round) round_started=S last_other_after=S rounds=N
 //       requests=N; exits 3 after TIMEOUT_S seconds without such a round.
+//   e2e_loadgen children URL CERT KEY CACERT N BEFORE EXPECT TIMEOUT_S COMMAND
+//       Opens N keep-alive connections at once, each answered BEFORE; with
+//       prefork and MaxRequestWorkers N they are held by N different
+//       children. Then runs COMMAND (sh -c: the change) and asks on every
+//       connection every 20 ms until it answers EXPECT. Prints
+//       every_child_after=S first_child_after=S (seconds from just before
+//       COMMAND) connections=N reconnected=N; exits 3 when a connection did
+//       not answer EXPECT within TIMEOUT_S seconds.
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -126,11 +137,83 @@ int watch(const Target& t, long round, int parallel, long expect, long long sinc
     return 3;
 }
 
+
+// Every child, each on a connection of its own, asked every 20 ms: the time
+// the last one enforces a change, to 20 ms, with a load light enough not to
+// slow down the reload it times.
+int children(const Target& t, int n, long before, long expect, double timeout, const std::string& command) {
+    std::mutex mutex;
+    std::condition_variable changed;
+    int ready = 0, failed = 0;
+    bool started = false;
+    std::chrono::steady_clock::time_point t0;
+    std::vector<double> after(static_cast<std::size_t>(n), -1);
+    std::atomic<int> reconnected{0};
+    std::vector<std::thread> threads;
+    for (int i = 0; i < n; ++i) {
+        threads.emplace_back([&, i] {
+            CURL* h = make_handle(t, false);
+            long connects = 0;
+            const bool ok = request(h, &connects) == before;
+            {
+                std::unique_lock<std::mutex> lock(mutex);
+                ++ready;
+                failed += !ok;
+                changed.notify_all();
+                changed.wait(lock, [&] { return started; });
+            }
+            if (ok) {
+                for (;;) {
+                    long again = 0;
+                    const long status = request(h, &again);
+                    if (again > 0) reconnected++;  // another connection: maybe another child
+                    const double at = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+                    if (status == expect) {
+                        after[static_cast<std::size_t>(i)] = at;
+                        break;
+                    }
+                    if (at > timeout) break;
+                    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+                }
+            }
+            curl_easy_cleanup(h);
+        });
+    }
+    {
+        std::unique_lock<std::mutex> lock(mutex);
+        changed.wait(lock, [&] { return ready == n; });
+    }
+    t0 = std::chrono::steady_clock::now();
+    const int command_status = failed ? 0 : std::system(command.c_str());
+    {
+        std::lock_guard<std::mutex> lock(mutex);
+        started = true;
+    }
+    changed.notify_all();
+    for (auto& th : threads) th.join();
+    if (failed || command_status != 0) {
+        std::printf("every_child_after=failed connections_not_answering_%ld=%d command_status=%d\n", before, failed,
+                    command_status);
+        return 3;
+    }
+    const double last = *std::max_element(after.begin(), after.end());
+    const double first = *std::min_element(after.begin(), after.end());
+    const auto late = std::count_if(after.begin(), after.end(), [](double a) { return a < 0; });
+    if (late > 0) {
+        std::printf("every_child_after=timeout not_enforcing=%ld of %d connections\n", static_cast<long>(late), n);
+        return 3;
+    }
+    std::printf("every_child_after=%.2f first_child_after=%.2f connections=%d reconnected=%d\n", last, first, n,
+                reconnected.load());
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::string mode = argc > 1 ? argv[1] : "";
-    if (!((mode == "keepalive" || mode == "newconn") && argc == 9) && !(mode == "watch" && argc == 12)) {
+    if (!((mode == "keepalive" || mode == "newconn") && argc == 9) && !(mode == "watch" && argc == 12) &&
+        !(mode == "children" && argc == 11)) {
         std::fprintf(stderr, "usage: see the comment at the top of bench/e2e/loadgen.cpp\n");
         return 2;
     }
@@ -139,6 +222,11 @@ int main(int argc, char** argv) {
     const long count = std::atol(argv[6]);
     const int parallel = std::atoi(argv[7]);
     const long expect = std::atol(argv[8]);
+    if (mode == "children") {
+        const int rc = children(t, std::atoi(argv[6]), std::atol(argv[7]), std::atol(argv[8]), std::atof(argv[9]), argv[10]);
+        curl_global_cleanup();
+        return rc;
+    }
     const int rc = mode == "watch" ? watch(t, count, parallel, expect, std::atoll(argv[9]), std::atof(argv[10]),
                                            std::atof(argv[11]))
                                    : load(mode == "keepalive", t, count, parallel, expect);
