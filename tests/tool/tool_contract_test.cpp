@@ -3,6 +3,7 @@
 // and means what the CA's database says - the same serials, under the same
 // issuer, the same revoked set. Each side is tested alone elsewhere; this is
 // where a writer and a reader that drift apart are caught.
+#include <fstream>
 #include <map>
 #include <set>
 
@@ -14,6 +15,7 @@
 #include "policy/crl_reason.h"
 #include "policy/issuer.h"
 #include "tests/tool/tool_harness.h"
+#include "tests/support/issued_serial.h"
 
 namespace cscguard::tool::testing {
 namespace {
@@ -138,6 +140,28 @@ TEST_F(Contract, AFreshCaPublishesEmptyFilesTheModuleReads) {
     const auto crls = load_crls(pub + "/crl.pem", {Issuer::load("kitty-ca", pub + "/ca.crt")});
     ASSERT_EQ(crls.size(), 1u);
     EXPECT_EQ(crls[0].revoked.size(), 0u);
+}
+
+
+// A revocation goes out even when a list cannot be written (here a record a
+// list refuses: a name with a control character, put in the database by
+// hand): the CRL is written before the lists are built.
+TEST_F(Contract, ARevocationIsPublishedEvenWhenAListCannotBeWritten) {
+    init();
+    const std::string eager = cscguard::testing::issued_serial(run({"issue", "client", "eager-client"}).out);
+    ASSERT_FALSE(eager.empty());
+    const std::string index = read_text(dir + "/index.txt");
+    ASSERT_FALSE(index.empty());
+    // Another valid client's record, as the first one but for its serial and name.
+    std::string odd = index.substr(0, index.find('\n') + 1);
+    odd.replace(odd.find(eager), eager.size(), "0A1B2C3D");
+    odd.replace(odd.find("/CN="), std::string::npos, "/CN=odd\x01name\n");
+    std::ofstream(dir + "/index.txt", std::ios::app) << odd;
+
+    const Result r = run({"revoke", "eager-client", "--publish"});
+    EXPECT_NE(r.code, 0) << "the lists could not be written: " << r.out;
+    EXPECT_EQ(reasons_in(read_text(pub + "/crl.pem")).count(Serial::parse(eager).canonical()), 1u)
+        << "the revocation was held back by the lists: " << r.err;
 }
 
 }  // namespace

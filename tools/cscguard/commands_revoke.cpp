@@ -131,6 +131,11 @@ Published publish_files(Ca& ca, const std::string& out_dir) {
     claim_publish_dir(out_dir, ca);
     Published pub;
     pub.dir = out_dir;
+    // The CRL first, before the lists are even built: a revocation must not
+    // wait for them, nor be held back by a record a list cannot take.
+    const std::string crl = crl_of(ca);
+    write_file_atomic(ca.ctx.dir.path("crl.pem"), crl, 0644);
+    write_file_atomic(out_dir + "/crl.pem", crl, 0644);
     const std::string issuer = ca.settings.name;
     std::string all = format_allowlist_comment("all valid client certificates of " + issuer + "; written by `cscguard publish`");
     // A group's list is rewritten even when it has no valid member left (its
@@ -156,10 +161,6 @@ Published publish_files(Ca& ca, const std::string& out_dir) {
             if (groups.count(g)) groups[g] += line;
         }
     }
-    // The CRL first: a revocation must not wait for the lists.
-    const std::string crl = crl_of(ca);
-    write_file_atomic(ca.ctx.dir.path("crl.pem"), crl, 0644);
-    write_file_atomic(out_dir + "/crl.pem", crl, 0644);
     write_file_atomic(out_dir + "/ca.crt", read_file(ca.ctx.dir.path("ca.crt")), 0644);
     write_file_atomic(out_dir + "/all.list", all, 0644);
     for (const auto& [group, text] : groups) {
