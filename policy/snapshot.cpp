@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <xxhash.h>
 
+#include "policy/digest.h"
 #include "policy/error.h"
 
 namespace cscguard {
@@ -211,18 +212,25 @@ std::optional<std::uint64_t> peek_generation(std::string_view head) {
 Snapshot open_snapshot(std::string_view data, std::shared_ptr<const void> owner, const std::string& origin,
                        const std::vector<std::string>& issuer_names) {
     Reader header(data, origin);
-    if (data.size() < kMagic.size() + 24 + kChecksum || data.substr(0, kMagic.size()) != kMagic) {
+    if (data.size() < kMagic.size() + 24 || data.substr(0, kMagic.size()) != kMagic) {
         header.fail("no " + std::string(kMagic) + " header");
     }
-    const std::string_view body = data.substr(0, data.size() - kChecksum);
-    if (checksum_bytes(XXH3_128bits(body.data(), body.size())) != data.substr(body.size())) {
-        header.fail("its checksum does not match (damaged or truncated)");
+    header.bytes(kMagic.size(), "magic");
+    // Format 1 differs only in its checksum (SHA-256): it is still read, so
+    // that the first restart after an upgrade keeps the policy in force
+    // before it (and its CRLs' rollback floor).
+    const auto format = header.get<std::uint32_t>("format");
+    if (format != kFormat && format != 1) {
+        header.fail("format " + std::to_string(format) + ", this module reads formats 1 and " + std::to_string(kFormat));
     }
+    const std::size_t trailer = format == 1 ? kDigest : kChecksum;
+    if (data.size() < kMagic.size() + 24 + trailer) header.fail("no " + std::string(kMagic) + " header");
+    const std::string_view body = data.substr(0, data.size() - trailer);
+    const std::string expected =
+        format == 1 ? sha256_of(body) : checksum_bytes(XXH3_128bits(body.data(), body.size()));
+    if (expected != data.substr(body.size())) header.fail("its checksum does not match (damaged or truncated)");
     Reader in(body, origin);
-    in.bytes(kMagic.size(), "magic");
-    if (const auto format = in.get<std::uint32_t>("format"); format != kFormat) {
-        in.fail("format " + std::to_string(format) + ", this module reads format " + std::to_string(kFormat));
-    }
+    in.bytes(kMagic.size() + 4, "magic and format");
     if (in.get<std::uint32_t>("header") != 0) in.fail("unknown header flags");
     Snapshot snapshot;
     snapshot.generation = in.get<std::uint64_t>("generation");

@@ -1,6 +1,7 @@
 // Policy snapshots: what the watcher compiles and every child maps, checked
 // before use.
 #include "policy/snapshot.h"
+#include "policy/digest.h"
 
 #include <gtest/gtest.h>
 
@@ -139,6 +140,26 @@ TEST(Snapshot, ForeignFilesAndOtherFormatsAreRefusedWithTheReason) {
     EXPECT_EQ(error_of(data + "x"),
               "policy.snapshot: not a policy snapshot: its checksum does not match (damaged or truncated)");
     EXPECT_EQ(peek_generation("kitty:01\n and more than twenty-four bytes"), std::nullopt);
+    std::string newer = data;
+    newer[8] = 3;  // the format, before the checksum is even looked at
+    EXPECT_EQ(error_of(newer), "policy.snapshot: not a policy snapshot: format 3, this module reads formats 1 and 2");
+}
+
+// Format 1 (up to the release before XXH3) differs only in its checksum, a
+// SHA-256: the first restart after an upgrade still reads the snapshot in
+// force before it.
+TEST(Snapshot, AFormatOneSnapshotIsStillRead) {
+    const std::string data = encode_snapshot(sample());
+    std::string body = data.substr(0, data.size() - 16);  // without its XXH3-128
+    body[8] = 1;
+    const std::uint64_t size = body.size() + 32;
+    for (int i = 0; i < 8; ++i) body[24 + i] = static_cast<char>((size >> (8 * i)) & 0xff);  // the recorded size
+    const std::string old = body + sha256_of(body);
+    EXPECT_EQ(error_of(old), "(no error)");
+    std::string damaged = old;
+    damaged[40] = static_cast<char>(damaged[40] ^ 1);
+    EXPECT_EQ(error_of(damaged),
+              "policy.snapshot: not a policy snapshot: its checksum does not match (damaged or truncated)");
 }
 
 // Checked before anything is searched: a table whose bucket index points
