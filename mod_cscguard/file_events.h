@@ -3,12 +3,15 @@
 // revocation published by `cscguard publish` or an admin's `mv` is in force
 // in a fraction of a second instead of up to CSCGuardReloadInterval later.
 //
-// Only completed changes wake it: a file renamed or linked into place,
-// closed after writing, removed, or given another owner or mode - never a
-// write still going on (IN_MODIFY), which would make a half-written file
-// far more likely to be read. The interval stays the safety net for what
-// inotify does not see: a path behind a symlink into another directory,
-// network file systems, a directory created later, inotify's limits.
+// Only a file put in place wakes it: renamed or linked over, closed after
+// writing, given another owner or mode - never a file on its way (created,
+// written, removed or renamed away, as `install` and editors do before the
+// new content is there), which would make a half-written file far more
+// likely to be read; such changes only make the wait for the rest longer.
+// A directory whose watch went (removed, unmounted) is watched again once it
+// is back. The interval stays the safety net for what inotify does not see:
+// a path behind a symlink into another directory, network file systems,
+// inotify's limits.
 #pragma once
 
 #include <string>
@@ -31,10 +34,16 @@ public:
     const std::string& problem() const { return problem_; }
 
 private:
-    bool drain_relevant();  // reads pending events; true when one names a watched file
+    struct Seen {
+        bool done = false;  // a watched file put in place (or events lost)
+        bool busy = false;  // a watched file on its way
+    };
+    Seen drain();  // reads the pending events
+    void watch_missing();
 
     struct Directory {
-        int descriptor;
+        std::string path;
+        int descriptor;                  // -1: not watched (now)
         std::vector<std::string> names;  // the watched files in it
     };
     int fd_ = -1;

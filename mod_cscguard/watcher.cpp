@@ -112,8 +112,8 @@ bool catch_up(Registry& reg, OnceLog& once) {
     FileEvents events(paths);
     if (!events.problem().empty()) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s,
-                     "CSG0207: the policy watcher is not told of file changes (%s): it looks at the files every "
-                     "CSCGuardReloadInterval (%d s) only",
+                     "CSG0210: the policy watcher is not told of all file changes (%s): those it is not told of "
+                     "are seen within CSCGuardReloadInterval (%d s)",
                      events.problem().c_str(), reg.reload_interval);
     }
     for (;; events.wait(reg.reload_interval)) {

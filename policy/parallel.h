@@ -8,7 +8,6 @@
 #include <atomic>
 #include <cstddef>
 #include <exception>
-#include <system_error>
 #include <thread>
 #include <vector>
 
@@ -36,10 +35,11 @@ void run_in_parallel(std::size_t count, Job&& job) {
     };
     const std::size_t cores = std::max<std::size_t>(1, std::thread::hardware_concurrency());
     std::vector<std::thread> helpers;
+    helpers.reserve(std::min(count, cores));  // no allocation, so no throw, once threads run
     for (std::size_t t = 1; t < std::min(count, cores); ++t) {
         try {
             helpers.emplace_back(work);
-        } catch (const std::system_error&) {  // no thread to be had: the ones running do the rest
+        } catch (...) {  // no thread to be had: the ones running do the rest
             break;
         }
     }

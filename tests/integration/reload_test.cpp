@@ -297,5 +297,29 @@ TEST(FileEvents, AFileWrittenInPlaceIsTakenWhenClosedNotWhileWritten) {
     expect_clean_log(site.server);
 }
 
+// `mv list list.bak; gen > list` (and `install`, and editors keeping a
+// backup) take the old file away before the new one is written: that does
+// not wake the watcher either, only the new file's close does.
+TEST(FileEvents, AFileMovedAwayAndWrittenAnewIsTakenWhenClosed) {
+    PolicySite site("CSCGuardReloadInterval 60\n", "prefork");
+    site.server.start();
+    ASSERT_EQ(site.status("/allowlist", "eager"), 200);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    ASSERT_EQ(std::rename(site.list().c_str(), (site.list() + ".bak").c_str()), 0);
+    {
+        std::ofstream out(site.list(), std::ios::binary);
+        out << "kitty:0a:1b san-only\n" << std::flush;  // half of the new list
+        std::this_thread::sleep_for(std::chrono::seconds(3));
+        for (int i = 0; i < 5; ++i) {
+            EXPECT_EQ(site.status("/allowlist", "eager"), 200) << "the half-written list was taken";
+        }
+        out << "kitty:1D1D1C749D9C2D16 eager\n";
+    }
+    const double took = site.seconds_until("/allowlist", "san-only", 200, 10);
+    ASSERT_GE(took, 0) << "the closed file was not taken within 10 s (CSCGuardReloadInterval 60)";
+    EXPECT_EQ(site.status("/allowlist", "eager"), 200);
+    expect_clean_log(site.server);
+}
+
 }  // namespace
 }  // namespace it
