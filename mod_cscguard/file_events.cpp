@@ -18,10 +18,13 @@ using Clock = std::chrono::steady_clock;
 // A file put in place: renamed or linked over, closed after writing, given
 // another owner or mode. Only these start a look.
 constexpr std::uint32_t kDone = IN_CLOSE_WRITE | IN_MOVED_TO | IN_ATTRIB;
-// A file on its way (created, written, removed or renamed away - `install`,
+// A file on its way (created, removed or renamed away - `install`,
 // `mv f f.bak; gen > f`, editors' backups): never a reason to look, since
-// the new content is not there yet, but the wait for it goes on.
-constexpr std::uint32_t kBusy = IN_CREATE | IN_MODIFY | IN_DELETE | IN_MOVED_FROM;
+// the new content is not there yet, but the wait for it goes on. Not
+// IN_MODIFY: it comes for every write to every file of the directory (httpd's
+// own logs may sit next to the lists: one wake-up per request), and a write
+// in place ends with IN_CLOSE_WRITE anyway.
+constexpr std::uint32_t kBusy = IN_CREATE | IN_DELETE | IN_MOVED_FROM;
 
 // Changes that come together (an allowlist and a CRL renamed one after the
 // other) are waited for, so that they are compiled side by side: until none

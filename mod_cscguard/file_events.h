@@ -7,7 +7,9 @@
 // writing, given another owner or mode - never a file on its way (created,
 // written, removed or renamed away, as `install` and editors do before the
 // new content is there), which would make a half-written file far more
-// likely to be read; such changes only make the wait for the rest longer.
+// likely to be read; creating, removing and renaming away only make the wait
+// for the rest longer. Writes are not watched at all: every write to any
+// file of the directory (httpd's logs next to the lists) would wake it.
 // A directory whose watch went (removed, unmounted) is watched again once it
 // is back. The interval stays the safety net for what inotify does not see:
 // a path behind a symlink into another directory, network file systems,

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <mutex>
 #include <regex>
+#include <sstream>
 #include <thread>
 
 #include <gtest/gtest.h>
@@ -314,6 +315,36 @@ TEST(FileEvents, AFileMovedAwayAndWrittenAnewIsTakenWhenClosed) {
     std::this_thread::sleep_for(std::chrono::seconds(1));
     ASSERT_EQ(std::rename(site.list().c_str(), (site.list() + ".bak").c_str()), 0);
     write_list_slowly(site);
+    expect_clean_log(site.server);
+}
+
+// Context switches the process made of its own accord: each wake-up of a
+// waiting watcher is one.
+long voluntary_switches(pid_t process) {
+    std::istringstream status(read_file("/proc/" + std::to_string(process) + "/status"));
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("voluntary_ctxt_switches:", 0) == 0) return std::stol(line.substr(24));
+    }
+    return -1;
+}
+
+// httpd's logs sit in the same directory as the allowlist here, as they may
+// anywhere: the requests that write them must not wake the watcher (once it
+// was woken by every write in the directory: one wake-up per request).
+TEST(FileEvents, WritesToOtherFilesOfTheDirectoryDoNotWakeTheWatcher) {
+    PolicySite site("CSCGuardReloadInterval 60\n", "prefork");
+    site.server.start();
+    ASSERT_EQ(site.status("/allowlist", "eager"), 200);
+    const pid_t watcher = site.server.watcher();
+    ASSERT_GT(watcher, 0);
+    ASSERT_EQ(site.server.dir(), site.list().substr(0, site.list().rfind('/'))) << "the logs are next to the list";
+    const long before = voluntary_switches(watcher);
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < 200; ++i) ASSERT_EQ(site.status("/allowlist", "eager"), 200);  // 200 access log lines
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const long woken = voluntary_switches(watcher) - before;
+    // It wakes once a second at most to look after its watches.
+    EXPECT_LE(woken, static_cast<long>(seconds) + 3) << "in " << seconds << " s of requests";
     expect_clean_log(site.server);
 }
 
