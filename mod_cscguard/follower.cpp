@@ -54,6 +54,17 @@ void SnapshotTaker::take_newer() {
     if (!snapshot) {
         refused_ = head.stamp;
         complain(why);
+        // The last snapshot the watcher published, if this process is behind
+        // it (forked from the parent, whose policy may be older than what the
+        // other children took before the newest was damaged).
+        std::optional<Snapshot> good = read_snapshot(reg_.state_dir, reg_.state_owner, reg_.store->issuer_names(),
+                                                     nullptr, /*last_good=*/true);
+        if (good && good->configuration == reg_.configuration && good->generation > reg_.generation) {
+            reg_.store->adopt(*good);
+            reg_.generation = good->generation;
+            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server_, "CSG0208: took the last good policy snapshot %s",
+                         std::to_string(good->generation).c_str());
+        }
         return;
     }
     if (snapshot->configuration != reg_.configuration || snapshot->generation <= reg_.generation) {

@@ -103,6 +103,10 @@ std::string prepare_state_dir(apr_pool_t* p);
 // Removes what writers killed before their rename left behind.
 void clean_state_dir(const std::string& state_dir);
 std::string snapshot_path(const std::string& state_dir);
+// The last snapshot the watcher published, kept under a second name (a hard
+// link): what a child forked while policy.snapshot is damaged takes, so it
+// serves what the other children serve, not httpd's start-up policy.
+std::string last_good_path(const std::string& state_dir);
 // Writes a snapshot of `files` into the state directory (a new file, synced,
 // renamed into place) and returns it, mapped from there: the writer then
 // serves from the same pages as the children. Throws PolicyError (also for
@@ -121,7 +125,8 @@ SnapshotHead peek_snapshot(const std::string& state_dir, unsigned owner);
 // (the parent's uid), nobody else may write it, and it is intact (opened
 // against `issuer_names`); else nothing (`why` tells which).
 std::optional<Snapshot> read_snapshot(const std::string& state_dir, unsigned owner,
-                                      const std::vector<std::string>& issuer_names, std::string* why = nullptr);
+                                      const std::vector<std::string>& issuer_names, std::string* why = nullptr,
+                                      bool last_good = false);
 // A generation for a new snapshot: later than `last`, and than any a restart
 // before could have written (nanoseconds of the clock).
 std::uint64_t next_generation(std::uint64_t last);

@@ -109,6 +109,7 @@ void clean_state_dir(const std::string& state_dir) {
 }
 
 std::string snapshot_path(const std::string& state_dir) { return state_dir + "/policy.snapshot"; }
+std::string last_good_path(const std::string& state_dir) { return state_dir + "/policy.snapshot.good"; }
 
 Snapshot publish_snapshot(const std::string& state_dir, std::uint64_t generation, const std::string& configuration,
                           const std::vector<const CompiledFile*>& files, const std::vector<std::string>& issuer_names) {
@@ -139,6 +140,13 @@ Snapshot publish_snapshot(const std::string& state_dir, std::uint64_t generation
         const int why = errno;
         unlink(tmp.c_str());
         throw PolicyError(tmp + ": cannot write: " + std::strerror(why));
+    }
+    // The same file under a second name first (no copy: a hard link). Best
+    // effort: without it a child forked while policy.snapshot is damaged
+    // serves httpd's start-up policy until the watcher puts one back.
+    const std::string good_tmp = tmp + ".good";
+    if (link(tmp.c_str(), good_tmp.c_str()) == 0 && rename(good_tmp.c_str(), last_good_path(state_dir).c_str()) != 0) {
+        unlink(good_tmp.c_str());
     }
     if (rename(tmp.c_str(), snapshot_path(state_dir).c_str()) != 0) {
         const int why = errno;
@@ -178,8 +186,8 @@ SnapshotHead peek_snapshot(const std::string& state_dir, unsigned owner) {
 }
 
 std::optional<Snapshot> read_snapshot(const std::string& state_dir, unsigned owner,
-                                      const std::vector<std::string>& issuer_names, std::string* why) {
-    const std::string path = snapshot_path(state_dir);
+                                      const std::vector<std::string>& issuer_names, std::string* why, bool last_good) {
+    const std::string path = last_good ? last_good_path(state_dir) : snapshot_path(state_dir);
     const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
     try {
         if (fd < 0) throw PolicyError(path + ": cannot read the policy snapshot: " + std::strerror(errno));
