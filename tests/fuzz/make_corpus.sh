@@ -28,25 +28,11 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export OPENSSL_CONF=/dev/null  # no site defaults leaking into the fixtures
 
-cat >"$tmp/ext.cnf" <<'CNF'
-[ req ]
-distinguished_name = dn
-string_mask = utf8only
-[ dn ]
-[ ca ]
-basicConstraints = critical, CA:TRUE
-keyUsage = critical, keyCertSign, cRLSign
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid:always
-[ client ]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature
-extendedKeyUsage = clientAuth
-subjectKeyIdentifier = hash
-authorityKeyIdentifier = keyid
-subjectAltName = $ENV::SAN
-CNF
-export SAN=email:unused@invalid.example
+# The extension sections of the demo's and the integration tests' PKI
+# (scripts/lib/pki.sh), with UTF-8 subjects: the corpus holds non-ASCII names.
+PKI_DIR=$tmp . "$here/../../scripts/lib/pki.sh"
+_pki_ext "$tmp/ext.cnf"
+sed -i 's/^distinguished_name = dn$/&\nstring_mask = utf8only/' "$tmp/ext.cnf"
 
 key() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 
@@ -120,8 +106,8 @@ cert() {  # NAME CA SUBJECT SERIAL SAN [extra req options...]
   local name=$1 ca=$2 subject=$3 serial=$4 san=$5; shift 5
   key "$tmp/$name.key"
   openssl req -new -key "$tmp/$name.key" -utf8 -subj "$subject" -config "$tmp/ext.cnf" "$@" -out "$tmp/$name.csr"
-  SAN=$san openssl x509 -req -in "$tmp/$name.csr" -CA "pki/$ca.crt" -CAkey "pki/$ca.key" -set_serial "$serial" \
-    -days 3650 -sha256 -extfile "$tmp/ext.cnf" -extensions client -out "$tmp/$name.crt" 2>/dev/null
+  PKI_SAN=$san openssl x509 -req -in "$tmp/$name.csr" -CA "pki/$ca.crt" -CAkey "pki/$ca.key" -set_serial "$serial" \
+    -days 3650 -sha256 -extfile "$tmp/ext.cnf" -extensions client_san -out "$tmp/$name.crt" 2>/dev/null
 }
 c=corpus/certificate
 cert eager kitty-ca "/O=Kitty/OU=staff/CN=eager-client/emailAddress=Eager@Kitty.Example" 0x56B00CF3A574F2A9 \
@@ -137,8 +123,8 @@ openssl x509 -in "$tmp/utf8.crt" -outform DER -out $c/utf8-subject.der
 openssl x509 -in "$tmp/multi-rdn.crt" -outform DER -out $c/multi-rdn-high-bit.der
 # A self-signed forgery with kitty's client's subject (parses; no declared CA issued it).
 key "$tmp/forged.key"
-SAN=email:eager@kitty.example openssl req -x509 -new -key "$tmp/forged.key" -subj "/O=Kitty/CN=eager-client" \
-  -set_serial 0x56B00CF3A574F2A9 -days 3650 -sha256 -config "$tmp/ext.cnf" -extensions client -out $c/forged.pem
+PKI_SAN=email:eager@kitty.example openssl req -x509 -new -key "$tmp/forged.key" -subj "/O=Kitty/CN=eager-client" \
+  -set_serial 0x56B00CF3A574F2A9 -days 3650 -sha256 -config "$tmp/ext.cnf" -extensions client_san -out $c/forged.pem
 
 # --- crl: CRLs of the fixed CAs (and the impostor), as `openssl ca -gencrl` makes them
 crl() {  # CA-CERT CA-KEY OUT EXT-LINES INDEX-LINES
