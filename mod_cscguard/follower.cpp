@@ -60,10 +60,7 @@ void SnapshotTaker::take_newer() {
         std::optional<Snapshot> good = read_snapshot(reg_.state_dir, reg_.state_owner, reg_.store->issuer_names(),
                                                      nullptr, /*last_good=*/true);
         if (good && good->configuration == reg_.configuration && good->generation > reg_.generation) {
-            reg_.store->adopt(*good);
-            reg_.generation = good->generation;
-            ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server_, "CSG0208: took the last good policy snapshot %s",
-                         std::to_string(good->generation).c_str());
+            adopt(*good, "the last good policy snapshot");
         }
         return;
     }
@@ -71,12 +68,16 @@ void SnapshotTaker::take_newer() {
         refused_ = head.stamp;  // another configuration's (a restart changed it): its own children take it
         return;
     }
-    reg_.store->adopt(*snapshot);
-    reg_.generation = snapshot->generation;
     last_error_.clear();
     refused_.reset();
-    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server_, "CSG0208: took policy snapshot %s",
-                 std::to_string(snapshot->generation).c_str());  // APR's formatter has no %llu
+    adopt(*snapshot, "policy snapshot");
+}
+
+void SnapshotTaker::adopt(const Snapshot& snapshot, const char* which) {
+    reg_.store->adopt(snapshot);
+    reg_.generation = snapshot.generation;
+    ap_log_error(APLOG_MARK, APLOG_DEBUG, 0, server_, "CSG0208: took %s %s", which,
+                 std::to_string(snapshot.generation).c_str());  // APR's formatter has no %llu
 }
 
 namespace {

@@ -147,6 +147,7 @@ public:
 
 private:
     void complain(const std::string& text);
+    void adopt(const Snapshot& snapshot, const char* which);
 
     Registry& reg_;
     server_rec* server_;

@@ -141,18 +141,19 @@ Snapshot publish_snapshot(const std::string& state_dir, std::uint64_t generation
         unlink(tmp.c_str());
         throw PolicyError(tmp + ": cannot write: " + std::strerror(why));
     }
-    // The same file under a second name first (no copy: a hard link). Best
-    // effort: without it a child forked while policy.snapshot is damaged
+    // The same file under a second name too (no copy: a hard link), put in
+    // place once the snapshot is, so it only ever names a published one.
+    // Best effort: without it a child forked while policy.snapshot is damaged
     // serves httpd's start-up policy until the watcher puts one back.
     const std::string good_tmp = tmp + ".good";
-    if (link(tmp.c_str(), good_tmp.c_str()) == 0 && rename(good_tmp.c_str(), last_good_path(state_dir).c_str()) != 0) {
-        unlink(good_tmp.c_str());
-    }
+    const bool linked = link(tmp.c_str(), good_tmp.c_str()) == 0;
     if (rename(tmp.c_str(), snapshot_path(state_dir).c_str()) != 0) {
         const int why = errno;
         unlink(tmp.c_str());
+        if (linked) unlink(good_tmp.c_str());
         throw PolicyError(snapshot_path(state_dir) + ": cannot rename into place: " + std::strerror(why));
     }
+    if (linked && rename(good_tmp.c_str(), last_good_path(state_dir).c_str()) != 0) unlink(good_tmp.c_str());
     return written;
 }
 
