@@ -101,6 +101,14 @@ PemRead read_pem(std::string_view text) {
             read.why = "has PEM headers (encrypted?)";
             return read;
         }
+        // OpenSSL's reader stops at an empty line; taking the lines after it
+        // would read a block that OpenSSL (and mod_ssl) do not.
+        if (lines.substr(0, 1) == "\n" || lines.substr(0, 2) == "\r\n" ||
+            lines.find("\n\n") != std::string_view::npos || lines.find("\n\r\n") != std::string_view::npos) {
+            read.damaged = number;
+            read.why = "has an empty line inside its base64";
+            return read;
+        }
         if (!decode(lines, block.der, read.why)) {
             read.damaged = number;
             return read;

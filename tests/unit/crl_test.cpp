@@ -193,6 +193,18 @@ TEST_F(TornCrlFile, AnEndLineThatGoesOnIsRefused) {
     EXPECT_EQ(parse(cut + "\r\n").size(), 1u);
 }
 
+// OpenSSL stops at an empty line inside a block (fuzzing found the
+// difference): such a block is refused, not read past the gap.
+TEST_F(TornCrlFile, AnEmptyLineInsideTheBase64IsRefused) {
+    const std::string first = both.substr(0, second);
+    const std::size_t body = first.find('\n') + 1;
+    const std::size_t gap = first.find('\n', body) + 1;  // after the first base64 line
+    const std::string gapped = first.substr(0, gap) + "\n\n" + first.substr(gap);
+    EXPECT_EQ(error_of(gapped).rfind("kitty.crl: PEM block #1", 0), 0u) << error_of(gapped);
+    EXPECT_NE(error_of(gapped).find("empty line"), std::string::npos) << error_of(gapped);
+    EXPECT_EQ(parse(first).size(), 1u);
+}
+
 TEST_F(TornCrlFile, TextBeforeBlocksIsFine) {
     EXPECT_EQ(parse("Certificate Revocation List (CRL):\n  Version 2\n" + both).size(), 2u);  // openssl crl -text
 }
