@@ -1,0 +1,76 @@
+// What the fleet's revocation cache holds (CSCGuardRevocationCache), written
+// by `cscguard revoke --push` / `cscguard push` and read by the module through
+// an httpd socache provider. One definition for writer and reader.
+//
+// A socache id is bytes; mod_socache_redis stores it under the key
+// "<namespace>:<lowercase hex of the id>", with the namespace "cscguard".
+//
+//   revocation entry  id = [length of the key id][issuer key id][sign][serial magnitude]
+//                     value = "revoked <CRLReason name> <YYYY-MM-DDTHH:MM:SSZ>"
+//   marker            id = [0x00]   (key "cscguard:00")
+//                     value = "cscguard-revocation-cache 1 <YYYY-MM-DDTHH:MM:SSZ>"
+//
+// The marker says "this cache holds cscguard's revocations": without it a
+// cache that was flushed or restarted empty cannot be told from one where
+// nothing is revoked, and apr_redis reports a server it gave up on as a miss.
+#pragma once
+
+#include <cstddef>
+#include <ctime>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <openssl/types.h>
+
+#include "policy/serial.h"
+
+namespace cscguard {
+
+using Bytes = std::vector<unsigned char>;
+
+// The socache namespace (mod_socache_redis allows at most 15 characters).
+inline constexpr const char* kCacheNamespace = "cscguard";
+
+// mod_socache_redis refuses keys of 254 characters or more: "cscguard:" plus
+// two hex digits per id byte must stay below that.
+inline constexpr std::size_t kMaxCacheIdSize = 121;
+
+// Values longer than this are no entry of ours (the module reads no more).
+inline constexpr std::size_t kMaxCacheValueSize = 128;
+
+// A CA as the cache knows it: its key, not its name, so two nodes that name
+// the CA differently agree. The subjectKeyIdentifier when the certificate
+// has one, else the SHA-1 of its subjectPublicKey (RFC 5280 4.2.1.2 (1)).
+// Throws PolicyError when the certificate has no usable key.
+Bytes issuer_key_id(X509& ca);
+
+// The id of `serial` of the CA with `key_id`. Throws PolicyError when the
+// id would be longer than kMaxCacheIdSize (a key id over 64 bytes).
+Bytes cache_entry_id(const Bytes& key_id, const Serial& serial);
+
+// The id of the marker.
+Bytes cache_marker_id();
+
+// The key mod_socache_redis reads for `id`: "cscguard:" + lowercase hex.
+std::string redis_key(const Bytes& id);
+
+struct CachedRevocation {
+    std::string reason;  // a CRLReason name ("keyCompromise", "certificateHold"...)
+    std::time_t revoked_at = 0;
+};
+
+std::string format_cache_entry(const CachedRevocation& entry);
+// Throws PolicyError saying what is wrong with `value` (never echoing it:
+// it may be anything an attacker with access to the cache wrote).
+CachedRevocation parse_cache_entry(std::string_view value);
+
+std::string format_cache_marker(std::time_t pushed_at);
+// The time of the push that wrote the marker; throws PolicyError.
+std::time_t parse_cache_marker(std::string_view value);
+
+// "2026-11-23T22:40:00Z"; parse_iso_utc throws PolicyError for anything else.
+std::string format_iso_utc(std::time_t t);
+std::time_t parse_iso_utc(std::string_view text);
+
+}  // namespace cscguard
