@@ -148,6 +148,15 @@ const command_rec directives[] = {
                   "DURATION: believe a CRL this long past its nextUpdate (default 0; e.g. 12h)"),
     AP_INIT_TAKE1("CSCGuardReloadInterval", handler(set_reload_interval), nullptr, RSRC_CONF,
                   "SECONDS: how often changed allowlists and CRLs are re-read (default 5; 0 = never)"),
+    AP_INIT_TAKE1("CSCGuardRevocationCache", handler(set_revocation_cache), nullptr, RSRC_CONF,
+                  "redis:HOST:PORT: revocations shared by a fleet, written by `cscguard revoke --push`"),
+    AP_INIT_TAKE1("CSCGuardRevocationCacheTTL", handler(set_revocation_cache_ttl), nullptr, RSRC_CONF,
+                  "TIME: a connection asks the revocation cache again after this (default 1s; 0 = every request)"),
+    AP_INIT_TAKE1("CSCGuardRevocationCacheTimeout", handler(set_revocation_cache_timeout), nullptr, RSRC_CONF,
+                  "TIME: the longest a request waits for the revocation cache (default 100ms)"),
+    AP_INIT_TAKE1("CSCGuardRevocationCacheFailure", handler(set_revocation_cache_failure), nullptr, RSRC_CONF,
+                  "open|closed: when the revocation cache cannot be asked, judge by CRLs alone (open, default) or "
+                  "deny (closed)"),
     AP_INIT_TAKE1("CSCGuardUser", handler(set_user), nullptr, OR_AUTHCFG,
                   "serial|email|cn|dn|none: what REMOTE_USER becomes when a cscguard rule grants"),
     {nullptr, {nullptr}, nullptr, 0, RAW_ARGS, nullptr},
@@ -233,6 +242,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     }
     Registry& reg = registry();
     if (!reg.store) return OK;
+    if (!init_revocation_cache(pconf, s, *reg.policy())) return HTTP_INTERNAL_SERVER_ERROR;
     bool published = false;
     try {
         reg.state_dir = prepare_state_dir(pconf);

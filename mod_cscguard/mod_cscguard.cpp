@@ -22,6 +22,7 @@ int pre_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*) {
 void child_init(apr_pool_t* pchild, server_rec* s) {
     try {
         cscguard::glue::start_follower(pchild, s);
+        cscguard::glue::start_revocation_cache_client(pchild, s);
     } catch (const std::exception& err) {
         // A child that cannot follow the policy would serve its start-up
         // version for its whole life: it does not serve at all.

@@ -13,6 +13,8 @@
 #include "http_config.h"
 #include "http_log.h"
 
+#include "mod_cscguard/revocation_cache.h"
+
 #include "policy/identity_cache.h"
 #include "policy/policy.h"
 #include "policy/policy_store.h"
@@ -67,6 +69,7 @@ struct Registry {
     std::uint64_t generation = 0;        // of the last snapshot written or adopted by this process
     IdentityCache identities{kIdentityCacheSize};
     SnapshotTaker* parent_taker = nullptr;  // the parent's (follow_in_parent); owned by pconf
+    std::unique_ptr<RevocationCacheConfig> revocation_cache;  // CSCGuardRevocationCache*; null when unset
 
     // The snapshot requests use (null before check_config).
     std::shared_ptr<const Policy> policy() const { return store ? store->current() : nullptr; }
@@ -166,6 +169,16 @@ void start_follower(apr_pool_t* pchild, server_rec* s);
 
 // Registers the cscguard-* authz providers.
 void register_providers(apr_pool_t* p);
+
+// What the module keeps per connection.
+struct ConnectionState {
+    std::string pem;                          // mod_ssl's SSL_CLIENT_CERT ...
+    std::shared_ptr<const Identity> identity;  // ... decoded
+    CacheAnswer revocation;                    // the revocation cache's last answer ...
+    const Identity* revocation_for = nullptr;  // ... for this identity ...
+    apr_time_t revocation_asked = 0;           // ... asked then
+};
+ConnectionState& connection_state(conn_rec* c);
 
 // The decoded client certificate of the request: kept on the connection
 // for keep-alive requests, and in the process's IdentityCache for new

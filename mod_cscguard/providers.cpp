@@ -86,7 +86,8 @@ authz_status decide(request_rec* r, const Rule& rule) {
                       err.what());
         return AUTHZ_DENIED;
     }
-    const Verdict verdict = evaluate(rule, *identity, *policy, apr_time_sec(r->request_time));
+    const CacheAnswer cached = ask_revocation_cache(r, *identity);
+    const Verdict verdict = evaluate(rule, *identity, *policy, apr_time_sec(r->request_time), &cached);
     if (verdict.stale_crl) report_stale_crl(r, *verdict.crl, policy->crl_grace());
     if (APLOG_R_IS_LEVEL(r, APLOG_INFO)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s: %s %s", verdict.granted ? "CSG0001" : "CSG0002",

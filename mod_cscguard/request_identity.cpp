@@ -15,22 +15,18 @@
 APLOG_USE_MODULE(cscguard);
 
 namespace cscguard::glue {
-namespace {
 
-struct ConnectionCache {
-    std::string pem;
-    std::shared_ptr<const Identity> identity;
-};
-
-}  // namespace
+ConnectionState& connection_state(conn_rec* c) {
+    auto* state = static_cast<ConnectionState*>(ap_get_module_config(c->conn_config, &cscguard_module));
+    if (!state) {
+        state = pool_owned(c->pool, new ConnectionState());
+        ap_set_module_config(c->conn_config, &cscguard_module, state);
+    }
+    return *state;
+}
 
 const Identity& request_identity(request_rec* r, const Policy& policy, const char* pem) {
-    conn_rec* c = r->connection;
-    auto* cache = static_cast<ConnectionCache*>(ap_get_module_config(c->conn_config, &cscguard_module));
-    if (!cache) {
-        cache = pool_owned(c->pool, new ConnectionCache());
-        ap_set_module_config(c->conn_config, &cscguard_module, cache);
-    }
+    ConnectionState* cache = &connection_state(r->connection);
     if (!cache->identity || cache->pem != pem) {
         cache->identity.reset();
         Registry& reg = registry();

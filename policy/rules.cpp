@@ -196,7 +196,8 @@ std::optional<std::string> refuse_connection(bool is_tls, std::string_view clien
     return std::nullopt;
 }
 
-Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& policy, std::time_t now) {
+Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& policy, std::time_t now,
+                 const CacheAnswer* cache) {
     Verdict verdict;
     verdict.provider = rule.provider();
     if (identity.issuer_name.empty()) {
@@ -218,6 +219,16 @@ Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& polic
             return verdict;
         }
     }
+    if (cache && cache->state == CacheAnswer::State::Revoked) {
+        verdict.revoked = verdict.cache_revoked = true;
+        verdict.cache = cache;
+        return verdict;
+    }
+    if (cache && cache->state == CacheAnswer::State::Unavailable && cache->fail_closed) {
+        verdict.cache_unavailable = true;
+        verdict.cache = cache;
+        return verdict;
+    }
     if (auto match = rule.match(identity, policy)) {
         verdict.granted = true;
         verdict.match = std::move(*match);
@@ -237,6 +248,14 @@ std::string describe(const Verdict& verdict, const Identity& identity, const Pol
                format_utc(cert.not_after()) + ")";
     }
     if (verdict.stale_crl) return who + ": " + stale_crl_message(*verdict.crl, policy.crl_grace());
+    if (verdict.cache_revoked) {
+        return who + " is revoked by the revocation cache " + verdict.cache->source + " (" + verdict.cache->entry.reason +
+               ", " + format_utc(verdict.cache->entry.revoked_at) + ")";
+    }
+    if (verdict.cache_unavailable) {
+        return who + ": the revocation cache " + verdict.cache->source + " cannot be asked (" + verdict.cache->why +
+               ") and CSCGuardRevocationCacheFailure is closed";
+    }
     if (verdict.revoked) return who + " is revoked by " + verdict.crl->source;
     return verdict.granted ? who + " matched " + verdict.match.rule : who + " did not match " + verdict.provider;
 }

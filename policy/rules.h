@@ -14,6 +14,7 @@
 #include <variant>
 #include <vector>
 
+#include "policy/cache_entry.h"
 #include "policy/certificate.h"
 #include "policy/policy.h"
 #include "policy/serial_set.h"
@@ -113,6 +114,22 @@ private:
     std::variant<SerialRule, EmailRule, SubjectRule, AllowlistRule, ValidRule> rule_;
 };
 
+// What the fleet's revocation cache (CSCGuardRevocationCache) said of a
+// certificate; the glue asks it, policy/ only weighs the answer.
+struct CacheAnswer {
+    enum class State {
+        NotAsked,     // no cache configured, or the certificate has no declared issuer
+        NotListed,    // the cache answered: not revoked
+        Revoked,      // the cache holds an entry for it
+        Unavailable,  // no answer in time, unreachable, or no cscguard marker (flushed)
+    };
+    State state = State::NotAsked;
+    CachedRevocation entry;   // when Revoked
+    std::string why;          // when Unavailable
+    std::string source;       // "redis:127.0.0.1:6379", for the log
+    bool fail_closed = false;  // CSCGuardRevocationCacheFailure closed
+};
+
 // The outcome of one Require line for one request.
 struct Verdict {
     bool granted = false;
@@ -120,7 +137,10 @@ struct Verdict {
     bool outside_validity = false;  // now is before notBefore or after notAfter
     bool revoked = false;         // listed on its issuer's CRL
     bool stale_crl = false;       // its issuer's CRL is past nextUpdate + grace
+    bool cache_revoked = false;   // listed in the revocation cache (revoked is set too)
+    bool cache_unavailable = false;  // the cache cannot be asked and failure mode is closed
     const RevocationList* crl = nullptr;  // the CRL behind revoked / stale_crl
+    const CacheAnswer* cache = nullptr;   // the answer behind cache_revoked / cache_unavailable
     const char* provider = "";    // the Require line's provider, for the log
     Match match;                  // set when granted
 };
@@ -133,9 +153,12 @@ std::optional<std::string> refuse_connection(bool is_tls, std::string_view clien
 // Decides a verified certificate at time `now`: it must come from a declared
 // issuer, be within its validity period (mod_ssl reports SUCCESS for a
 // resumed TLS session whose certificate has expired since), must not be
-// revoked, its issuer's CRL (if any) must be fresh, and it must satisfy the
-// rule - in that order, for every rule. Builds no text.
-Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& policy, std::time_t now);
+// revoked, its issuer's CRL (if any) must be fresh, the revocation cache
+// (`cache`, when asked) must not list it nor, when it fails closed, be
+// unavailable, and it must satisfy the rule - in that order, for every rule.
+// Builds no text. `cache` must outlive the verdict.
+Verdict evaluate(const Rule& rule, const Identity& identity, const Policy& policy, std::time_t now,
+                 const CacheAnswer* cache = nullptr);
 
 // One line for the log: who, and what matched or why not. `policy` must be
 // the one the verdict was made with.

@@ -176,3 +176,68 @@ TEST_F(Revocation, ExpiredOrNotYetValidCertificatesAreDenied) {
 
 }  // namespace
 }  // namespace cscguard
+
+namespace cscguard {
+namespace {
+
+// The fleet's revocation cache: its answer weighed by policy/ (the glue asks).
+class CacheRevocation : public Revocation {
+protected:
+    Verdict with(const CacheAnswer& answer, const std::string& crl) {
+        policy = policy_with({crl});
+        Rule rule = Rule::parse(RuleKind::Valid, "");
+        rule.bind(*policy);
+        eager = std::make_unique<Identity>(policy->identify(eager_pem));
+        return evaluate(rule, *eager, *policy, std::time(nullptr), &answer);
+    }
+
+    static CacheAnswer answer(CacheAnswer::State state, bool fail_closed = false) {
+        CacheAnswer a;
+        a.state = state;
+        a.entry = {"keyCompromise", 1795824000};
+        a.why = "connection refused";
+        a.source = "redis:127.0.0.1:6379";
+        a.fail_closed = fail_closed;
+        return a;
+    }
+
+    std::shared_ptr<const Policy> policy;
+    std::unique_ptr<Identity> eager;
+};
+
+TEST_F(CacheRevocation, AnEntryDeniesAsTheCrlWouldAndTheLogNamesTheCache) {
+    const CacheAnswer revoked = answer(CacheAnswer::State::Revoked);
+    const Verdict v = with(revoked, kitty.crl({}));
+    EXPECT_FALSE(v.granted);
+    EXPECT_TRUE(v.revoked);
+    EXPECT_TRUE(v.cache_revoked);
+    EXPECT_EQ(describe(v, *eager, *policy),
+              "kitty:1D1D (emailAddress=eager@kitty.example,CN=eager-client) is revoked by the revocation cache "
+              "redis:127.0.0.1:6379 (keyCompromise, 2026-11-28 00:00:00 UTC)");
+}
+
+TEST_F(CacheRevocation, NoEntryOrAnOutageFailingOpenLeavesTheCrlToDecide) {
+    for (const auto state : {CacheAnswer::State::NotAsked, CacheAnswer::State::NotListed, CacheAnswer::State::Unavailable}) {
+        const CacheAnswer a = answer(state);
+        EXPECT_TRUE(with(a, kitty.crl({})).granted);
+        const Verdict on_crl = with(a, kitty.crl({{"1D1D"}}));
+        EXPECT_FALSE(on_crl.granted);
+        EXPECT_TRUE(on_crl.revoked);
+        EXPECT_FALSE(on_crl.cache_revoked);
+    }
+}
+
+TEST_F(CacheRevocation, AnOutageFailingClosedDeniesAndSaysWhy) {
+    const CacheAnswer down = answer(CacheAnswer::State::Unavailable, true);
+    const Verdict v = with(down, kitty.crl({}));
+    EXPECT_FALSE(v.granted);
+    EXPECT_TRUE(v.cache_unavailable);
+    EXPECT_NE(describe(v, *eager, *policy).find("the revocation cache redis:127.0.0.1:6379 cannot be asked (connection "
+                                                "refused) and CSCGuardRevocationCacheFailure is closed"),
+              std::string::npos);
+    // Failing closed only weighs an outage: an answer "not listed" grants.
+    EXPECT_TRUE(with(answer(CacheAnswer::State::NotListed, true), kitty.crl({})).granted);
+}
+
+}  // namespace
+}  // namespace cscguard
