@@ -53,7 +53,7 @@ openssl req -x509 -new -key "$tmp/impostor.key" -subj "/O=Kitty/CN=kitty-ca" -da
 
 
 rm -rf corpus
-mkdir -p corpus/{serial,allowlist,require,duration,crl,crl_der,certificate,database,snapshot}
+mkdir -p corpus/{serial,allowlist,require,duration,crl,crl_der,certificate,database,snapshot,cache_entry}
 
 # --- serial: every accepted spelling, with and without an issuer ----------
 s=corpus/serial
@@ -100,6 +100,13 @@ printf 'conf-id\0/etc/apache2/staff.list\0D1:D1:1C 0x0A1B 01\0/etc/apache2/kitty
 # --- duration ---------------------------------------------------------------
 d=corpus/duration
 for v in 0 90 90s 15m 12h 7d 999999999d; do printf '%s' "$v" >"$d/$v"; done
+
+# --- cache_entry: values of the fleet's revocation cache ---------------------
+d=corpus/cache_entry
+printf 'revoked keyCompromise 2026-11-23T22:40:00Z' >"$d/entry"
+printf 'revoked certificateHold 2000-02-29T23:59:59Z' >"$d/hold"
+printf 'cscguard-revocation-cache 1 2026-11-23T22:40:00Z' >"$d/marker"
+printf 'revoked keyCompromise 2026-02-30T00:00:00Z' >"$d/no-such-day"
 
 # --- certificate: client certificates of the fixed CAs ----------------------
 cert() {  # NAME CA SUBJECT SERIAL SAN [extra req options...]
