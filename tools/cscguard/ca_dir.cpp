@@ -16,6 +16,7 @@
 #include "tools/cscguard/args.h"
 #include "policy/error.h"
 #include "policy/file.h"
+#include "tools/cscguard/redis_url.h"
 #include "tools/cscguard/tool_error.h"
 
 namespace cscguard::tool {
@@ -191,6 +192,15 @@ CaSettings CaDir::load_settings() const {
         else if (key == "crl_url") s.crl_url = value;
         else if (key == "publish_dir") s.publish_dir = value;
         else if (key == "key_encrypted") s.key_encrypted = value == "yes";
+        else if (key == "push_max_age") s.push_max_age_days = days(key, value);
+        else if (key == "push") {
+            // Refused here, where the line is known, not when a revoke first pushes.
+            RedisUrl url;
+            if (const std::string why = parse_redis_url(value, url); !why.empty()) {
+                throw ToolError(kFailure, file + ":" + std::to_string(line_no) + ": push = " + printable(value) + ": " + why);
+            }
+            s.push = value;
+        }
     }
     if (s.name.empty()) throw ToolError(kFailure, file + ": no 'name = ...' line");
     if (s.publish_dir.empty()) s.publish_dir = publish_dir();
@@ -200,7 +210,7 @@ CaSettings CaDir::load_settings() const {
 std::string CaDir::publish_dir() const { return absolute_path(root_) + "/publish"; }
 
 void CaDir::save_settings(const CaSettings& s) const {
-    std::string text = "# cscguard CA settings; `cscguard init` wrote them\n";
+    std::string text = "# cscguard CA settings; `cscguard init` (and `cscguard push --save`) wrote them\n";
     text += "name = " + s.name + "\n";
     text += "key = " + s.key_spec + "\n";
     text += "client_days = " + std::to_string(s.client_days) + "\n";
@@ -209,6 +219,8 @@ void CaDir::save_settings(const CaSettings& s) const {
     if (!s.crl_url.empty()) text += "crl_url = " + s.crl_url + "\n";
     text += "publish_dir = " + s.publish_dir + "\n";
     text += std::string("key_encrypted = ") + (s.key_encrypted ? "yes" : "no") + "\n";
+    if (!s.push.empty()) text += "push = " + s.push + "\n";
+    if (s.push_max_age_days > 0) text += "push_max_age = " + std::to_string(s.push_max_age_days) + "\n";
     write_file_atomic(path("cscguard.conf"), text, 0600);
 }
 

@@ -1,7 +1,7 @@
 // The CA directory and how it is changed safely.
 //
 //   DIR/                   0700
-//     cscguard.conf        the CA's settings (name, validity defaults, CRL days/URL)
+//     cscguard.conf        the CA's settings (name, validity defaults, CRL days/URL, push target)
 //     ca.crt               the CA certificate
 //     private/ca.key       the CA key, 0600, AES-256 encrypted when a passphrase was given
 //     private/SERIAL.key   keys the tool generated for certificates, 0600
@@ -36,6 +36,8 @@ struct CaSettings {
     std::string publish_dir;      // where `publish` writes what mod_cscguard reads; absolute
                                   // since init stores it so (an older init stored it as given)
     bool key_encrypted = false;
+    std::string push;             // redis://HOST[:PORT] of the fleet's revocation cache; "" for none
+    int push_max_age_days = 0;    // the longest a cache entry lives; 0: as long as its certificate
 };
 
 void write_file_atomic(const std::string& path, std::string_view data, mode_t mode);

@@ -21,9 +21,12 @@ const Verb kVerbs[] = {
     {"init", cmd_init,
      "cscguard init --dir DIR --name NAME [--key ec:P-256|ec:P-384|rsa:2048|rsa:3072|rsa:4096] [--days 3650]\n"
      "              [--crl-days 30] [--crl-url URL] [--publish-dir DIR] [--ca-pass SRC]\n"
+     "              [--push redis://HOST[:PORT] [--push-max-age DAYS]]\n"
      "  Creates a CA in DIR (0700). NAME is the CA's common name and the issuer name mod_cscguard's\n"
      "  rules and allowlists use. --ca-pass encrypts the CA key (AES-256); later commands that sign\n"
-     "  then need --ca-pass too. Publishes an empty CRL and allowlist right away.\n"},
+     "  then need --ca-pass too. Publishes an empty CRL and allowlist right away. --push stores the\n"
+     "  fleet's revocation cache (CSCGuardRevocationCache) in cscguard.conf: revoke, suspend and resume\n"
+     "  then push to it (see `cscguard push --help`).\n"},
     {"issue", cmd_issue,
      "cscguard issue client NAME [--email E]... [--group G]... [--days 365] [--key SPEC]\n"
      "                            [--p12 compat|modern] [--p12-pass SRC]\n"
@@ -44,8 +47,34 @@ const Verb kVerbs[] = {
     {"revoke", cmd_revoke,
      "cscguard revoke NAME|--serial S [--reason keyCompromise|superseded|affiliationChanged|\n"
      "                 cessationOfOperation|privilegeWithdrawn|unspecified] [--publish]\n"
+     "                 [--push redis://HOST[:PORT] | --no-push] [--push-max-age DAYS]\n"
      "  Revokes every valid certificate of NAME (or one serial). --publish writes the new CRL and\n"
-     "  allowlists at once; otherwise run `cscguard publish`.\n"},
+     "  allowlists at once; otherwise run `cscguard publish`. Then, with --push or the CA's push\n"
+     "  setting (--no-push skips it), writes each revocation to the fleet's Redis cache, where every\n"
+     "  node's mod_cscguard sees it within CSCGuardRevocationCacheTTL. An entry lives until its\n"
+     "  certificate expires, or DAYS after the revocation with --push-max-age (or the CA's\n"
+     "  push_max_age). A cache without cscguard's marker (new or flushed) is sent every revocation.\n"
+     "  When Redis cannot be reached the revocation stays recorded (and published), the error names\n"
+     "  the URL, and the exit code is 1: run `cscguard push` when Redis is back.\n"},
+    {"suspend", cmd_suspend,
+     "cscguard suspend NAME|--serial S [--publish] [--push redis://HOST[:PORT] | --no-push]\n"
+     "                  [--push-max-age DAYS]\n"
+     "  Revokes with the reason certificateHold, pushed and published as revoke does: a block that\n"
+     "  `cscguard resume` takes back.\n"},
+    {"resume", cmd_resume,
+     "cscguard resume NAME|--serial S [--publish] [--push redis://HOST[:PORT] | --no-push]\n"
+     "                 [--push-max-age DAYS]\n"
+     "  Takes back a suspension (certificateHold; no other revocation): the certificate is valid\n"
+     "  again in the database, so the next CRL leaves it out (--publish writes it at once), and its\n"
+     "  entry is deleted from the revocation cache (--push or the CA's push setting).\n"},
+    {"push", cmd_push,
+     "cscguard push [redis://HOST[:PORT]] [--push-max-age DAYS] [--save]\n"
+     "  Writes every revoked, unexpired certificate of the CA to the fleet's revocation cache, removes\n"
+     "  the entries of certificates valid again, and then the marker that tells mod_cscguard the cache\n"
+     "  is whole: for a new, flushed or restarted Redis, or after a push that failed. The same result\n"
+     "  however often it runs. Without a URL, the CA's push setting (init --push). --save stores the\n"
+     "  URL (and --push-max-age) as that setting. HOST: a name, an IPv4 address or [IPv6]; port 6379\n"
+     "  by default; no TLS, password or database number (mod_socache_redis uses none).\n"},
     {"publish", cmd_publish,
      "cscguard publish [--out DIR]\n"
      "  Writes what mod_cscguard reads, each file atomically, the CRL first: crl.pem, ca.crt,\n"
@@ -72,7 +101,8 @@ const char* kUsageText =
     "usage: cscguard [--dir DIR] [--json] [--batch] [--ca-pass SRC] [--lock-timeout SECONDS] VERB ...\n"
     "\n"
     "A small CA for client-certificate sites, writing the CRL and allowlists mod_cscguard enforces.\n"
-    "verbs: init, issue, sign, renew, revoke, publish, crl, list, show, export-p12, doctor\n"
+    "verbs: init, issue, sign, renew, revoke, suspend, resume, publish, push, crl, list, show, export-p12,\n"
+    "       doctor\n"
     "       (cscguard VERB --help for each)\n"
     "\n"
     "  --dir DIR          the CA directory (default: $CSCGUARD_DIR, else ./cscguard-ca)\n"

@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/cscguard/args.h"
 #include "tools/cscguard/ca.h"
 
 namespace cscguard::tool {
@@ -22,6 +23,14 @@ int cmd_list(Context& ctx, const Words& words);
 int cmd_show(Context& ctx, const Words& words);
 int cmd_export_p12(Context& ctx, const Words& words);
 int cmd_doctor(Context& ctx, const Words& words);
+int cmd_push(Context& ctx, const Words& words);
+int cmd_suspend(Context& ctx, const Words& words);
+int cmd_resume(Context& ctx, const Words& words);
+
+// revoke and suspend: revokes NAME's valid certificates (or --serial's) with
+// `reason`, publishes with --publish, and pushes to the revocation cache
+// (--push URL or the CA's push setting; --no-push). Takes the verb's Args.
+int revoke_records(Context& ctx, const Args& args, const std::string& reason);
 
 // The marker file that names the CA owning a publish directory (its name and
 // the SHA-256 fingerprint of its certificate): two CAs publishing into one

@@ -11,6 +11,7 @@
 #include "tools/cscguard/commands.h"
 #include "policy/issuer.h"
 #include "tools/cscguard/json.h"
+#include "tools/cscguard/redis_url.h"
 #include "tools/cscguard/secret.h"
 #include "tools/cscguard/tool_error.h"
 
@@ -110,7 +111,7 @@ void check_new_ca_directory(const CaDir& dir) {
 }  // namespace
 
 int cmd_init(Context& ctx, const Words& words) {
-    Args args(words, {"name", "key", "days", "crl-days", "crl-url", "publish-dir"}, {});
+    Args args(words, {"name", "key", "days", "crl-days", "crl-url", "publish-dir", "push", "push-max-age"}, {});
     args.at_most(0);
     const auto name = args.value("name");
     if (!name) throw ToolError(kUsage, "init needs --name NAME (the CA's name, e.g. kitty-ca)");
@@ -129,6 +130,11 @@ int cmd_init(Context& ctx, const Words& words) {
     s.crl_url = args.value_or("crl-url", "");
     if (const std::string why = s.crl_url.empty() ? "" : crl_url_problem(s.crl_url); !why.empty()) {
         throw ToolError(kUsage, "--crl-url '" + printable(s.crl_url) + "': " + why);
+    }
+    if (const auto push = args.value("push")) s.push = redis_url(*push, "--push").text;
+    if (args.value("push-max-age")) {
+        if (s.push.empty()) throw ToolError(kUsage, "--push-max-age without --push: it is how long the entries pushed there live");
+        s.push_max_age_days = args.days_value_or("push-max-age", 1);
     }
     // Stored absolute: `revoke --publish` from any directory must publish here.
     s.publish_dir = absolute_path(args.value_or("publish-dir", ctx.dir.publish_dir()));
@@ -163,12 +169,16 @@ int cmd_init(Context& ctx, const Words& words) {
     const Published pub = publish_files(ca, s.publish_dir);
     if (ctx.json) {
         ctx.out << JsonObject().add("name", s.name).add("dir", ctx.dir.root()).add("certificate", ctx.dir.path("ca.crt"))
-                       .add("key_encrypted", s.key_encrypted).add("publish_dir", pub.dir).str() << "\n";
+                       .add("key_encrypted", s.key_encrypted).add("publish_dir", pub.dir).add("push", s.push).str() << "\n";
     } else {
         ctx.out << "created CA " << s.name << " in " << ctx.dir.root() << " (" << s.key_spec << ", " << days
                 << " days" << (s.key_encrypted ? ", key encrypted" : "") << ")\n"
-                << "published an empty CRL and allowlist in " << pub.dir << "\n"
-                << "next: cscguard issue server HOST, cscguard issue client NAME --email ... --group ...\n";
+                << "published an empty CRL and allowlist in " << pub.dir << "\n";
+        if (!s.push.empty()) {
+            // Until a push writes the marker, the module takes the cache for one that was flushed.
+            ctx.out << "revocations will be pushed to " << s.push << "; run `cscguard push` once it is up to mark the cache\n";
+        }
+        ctx.out << "next: cscguard issue server HOST, cscguard issue client NAME --email ... --group ...\n";
     }
     return kOk;
 }

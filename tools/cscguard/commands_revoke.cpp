@@ -8,6 +8,7 @@
 
 #include "policy/allowlist.h"
 #include "tools/cscguard/args.h"
+#include "tools/cscguard/cache_push.h"
 #include "tools/cscguard/commands.h"
 #include "policy/crl_reason.h"
 #include "policy/issuer.h"
@@ -170,17 +171,13 @@ Published publish_files(Ca& ca, const std::string& out_dir) {
     return pub;
 }
 
-int cmd_revoke(Context& ctx, const Words& words) {
-    Args args(words, {"serial", "reason"}, {"publish"});
+int revoke_records(Context& ctx, const Args& args, const std::string& reason) {
     args.at_most(1);
-    const std::string reason = args.value_or("reason", "unspecified");
-    if (!is_revocation_reason(reason)) {
-        throw ToolError(kUsage, "--reason '" + reason + "': use keyCompromise, superseded, affiliationChanged, "
-                                                       "cessationOfOperation, privilegeWithdrawn or unspecified");
-    }
     CaDir::Lock lock(ctx.dir, true, ctx.lock_timeout);
     Ca ca(ctx);
-    const std::string publish_dir = args.flag("publish") ? ca.publish_dir() : "";  // refused before anything changes
+    // Both refused before anything changes.
+    const std::string publish_dir = args.flag("publish") ? ca.publish_dir() : "";
+    const auto push = push_target(ca, args);
     std::vector<Record*> targets;
     if (const auto serial = args.value("serial")) {
         Record& r = ca.find(std::nullopt, serial);
@@ -201,14 +198,31 @@ int cmd_revoke(Context& ctx, const Words& words) {
     for (Record* r : targets) serials.push_back(r->serial);
     std::string published;
     if (!publish_dir.empty()) published = publish_files(ca, publish_dir).dir;
+    // Last: the cache is the fast path, the database and the CRL the record.
+    const PushOutcome pushed = push_recorded(ca, push, std::vector<const Record*>(targets.begin(), targets.end()));
     if (ctx.json) {
-        ctx.out << JsonObject().add("revoked", serials).add("reason", reason).add("published", !published.empty()).str() << "\n";
+        JsonObject json;
+        json.add("revoked", serials).add("reason", reason).add("published", !published.empty());
+        add_push_json(json, pushed);
+        ctx.out << json.str() << "\n";
     } else {
         for (const auto& s : serials) ctx.out << "revoked " << s << " (" << reason << ")\n";
         ctx.out << (published.empty() ? "run `cscguard publish` to write the new CRL for httpd\n"
                                       : "published the new CRL in " + published + "\n");
+        ctx.out << push_report(pushed);
     }
+    throw_if_push_failed(pushed, std::string("The revocation is recorded") + (published.empty() ? "" : " and published"));
     return kOk;
+}
+
+int cmd_revoke(Context& ctx, const Words& words) {
+    Args args(words, {"serial", "reason", "push", "push-max-age"}, {"publish", "no-push"});
+    const std::string reason = args.value_or("reason", "unspecified");
+    if (!is_revocation_reason(reason)) {
+        throw ToolError(kUsage, "--reason '" + reason + "': use keyCompromise, superseded, affiliationChanged, "
+                                                       "cessationOfOperation, privilegeWithdrawn, certificateHold or unspecified");
+    }
+    return revoke_records(ctx, args, reason);
 }
 
 int cmd_publish(Context& ctx, const Words& words) {
