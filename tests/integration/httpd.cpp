@@ -154,21 +154,6 @@ void make_crl(const std::string& ca, const std::string& out, int hours, const st
     if (std::system(cmd.c_str()) != 0) throw std::runtime_error("pki_crl failed: " + cmd);
 }
 
-int free_port() {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t len = sizeof addr;
-    if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
-        getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-        close(fd);
-        throw std::runtime_error("cannot find a free port");
-    }
-    close(fd);
-    return ntohs(addr.sin_port);
-}
-
 std::vector<pid_t> children_of(pid_t parent) {
     std::vector<pid_t> out;
     DIR* proc = opendir("/proc");

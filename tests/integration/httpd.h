@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tests/support/files.h"
+#include "tests/support/free_port.h"
 #include "tests/support/temp_dir.h"
 
 namespace it {
@@ -23,7 +24,7 @@ std::string pki(const std::string& file);
 void make_crl(const std::string& ca, const std::string& out, int hours, const std::vector<std::string>& serials = {});
 
 // A loopback TCP port nobody listens on right now.
-int free_port();
+using cscguard::testing::free_port;
 
 // Whole files; write_file renames a complete file into place, as the
 // README tells administrators to, so the watcher never reads half of one.
