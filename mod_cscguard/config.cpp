@@ -149,7 +149,7 @@ const command_rec directives[] = {
     AP_INIT_TAKE1("CSCGuardReloadInterval", handler(set_reload_interval), nullptr, RSRC_CONF,
                   "SECONDS: how often changed allowlists and CRLs are re-read (default 5; 0 = never)"),
     AP_INIT_TAKE1("CSCGuardRevocationCache", handler(set_revocation_cache), nullptr, RSRC_CONF,
-                  "redis:HOST:PORT: revocations shared by a fleet, written by `cscguard revoke --push`"),
+                  "redis:HOST:PORT: a Redis holding revocations shared by a fleet (`cscguard revoke --push`)"),
     AP_INIT_TAKE1("CSCGuardRevocationCacheTTL", handler(set_revocation_cache_ttl), nullptr, RSRC_CONF,
                   "TIME: a connection asks the revocation cache again after this (default 1s; 0 = every request)"),
     AP_INIT_TAKE1("CSCGuardRevocationCacheTimeout", handler(set_revocation_cache_timeout), nullptr, RSRC_CONF,
@@ -207,6 +207,7 @@ int check_config(apr_pool_t*, apr_pool_t*, apr_pool_t*, server_rec* s) {
         }
     }
     reg.pending.clear();
+    if (!check_revocation_cache(s, *policy)) ok = false;
     warn_unprotected_negations(s);
     // A stale CRL is no configuration error (the server must run and answer
     // 403), but the admin should hear of it at once.
@@ -242,7 +243,6 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
     }
     Registry& reg = registry();
     if (!reg.store) return OK;
-    if (!init_revocation_cache(pconf, s, *reg.policy())) return HTTP_INTERNAL_SERVER_ERROR;
     bool published = false;
     try {
         reg.state_dir = prepare_state_dir(pconf);

@@ -2,6 +2,7 @@
 // decisions live in policy/.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <malloc.h>
 #include <memory>
@@ -176,7 +177,7 @@ struct ConnectionState {
     std::shared_ptr<const Identity> identity;  // ... decoded
     CacheAnswer revocation;                    // the revocation cache's last answer ...
     const Identity* revocation_for = nullptr;  // ... for this identity ...
-    apr_time_t revocation_asked = 0;           // ... asked then
+    std::chrono::steady_clock::time_point revocation_asked;  // ... asked then (a clock never set back)
 };
 ConnectionState& connection_state(conn_rec* c);
 

@@ -41,6 +41,9 @@ const Identity& request_identity(request_rec* r, const Policy& policy, const cha
         }
         cache->pem = pem;
         cache->identity = std::move(identity);
+        // Another certificate (a renegotiation): the cache's answer was not about it.
+        cache->revocation = {};
+        cache->revocation_for = nullptr;
     }
     return *cache->identity;
 }

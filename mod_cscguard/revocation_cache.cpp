@@ -6,8 +6,12 @@
 #include <mutex>
 #include <set>
 #include <thread>
+#include <unordered_map>
 
-#include "ap_provider.h"
+#include <sys/time.h>
+
+#include <hiredis/hiredis.h>
+
 #include "apr_strings.h"
 #include "http_log.h"
 #include "mod_cscguard/module.h"
@@ -22,56 +26,56 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// How often a healthy cache's marker is looked at again: a flush or an
-// empty restart is noticed within this, per process.
-constexpr auto kMarkerCheckInterval = std::chrono::seconds(1);
+// The lookup thread's own bound on connecting and on each answer: it gives
+// up on a stalled Redis after this and connects anew (requests stopped
+// waiting long before, at CSCGuardRevocationCacheTimeout).
+constexpr timeval kSocketTimeout{1, 0};
+// After a failed connection the next attempt waits this long; meanwhile
+// lookups are answered "unavailable" at once, without a system call.
+constexpr auto kReconnectDelay = std::chrono::seconds(1);
+// The most of a value that is read: one byte more than an entry may have, so
+// an oversized one is seen as such, and a huge one never fills memory.
+const std::string kReadTo = std::to_string(kMaxCacheValueSize);
 // Lookups waiting beyond this many are answered "unavailable" at once.
 constexpr std::size_t kMaxWaiting = 256;
 // How long a stopping child waits for a lookup thread stuck in a stalled server.
 constexpr auto kStopTimeout = std::chrono::seconds(1);
 // Hostile entries are logged once per key per process, for this many keys.
 constexpr std::size_t kMaxReportedEntries = 1024;
-
-std::string status_text(apr_status_t status) {
-    // apr_redis reports a refused or broken connection as APR_EGENERAL.
-    if (status == APR_EGENERAL) return "the connection failed or Redis answered an error";
-    char buf[256];
-    return apr_strerror(status, buf, sizeof buf);
-}
+// Answers kept per process (for CSCGuardRevocationCacheTTL): a client that
+// reconnects, or opens several connections or HTTP/2 streams, is asked
+// about once. Forgotten all at once when full.
+constexpr std::size_t kMaxRecentAnswers = 4096;
 
 std::chrono::microseconds to_chrono(apr_interval_time_t t) { return std::chrono::microseconds(t); }
 
 std::string milliseconds(apr_interval_time_t t) { return std::to_string(apr_time_as_msec(t)) + " ms"; }
 
-// mod_socache_redis checks its server list only when it starts; a bad one
-// must fail configtest instead.
-void check_redis_servers(apr_pool_t* p, const std::string& servers) {
-    if (servers.empty()) throw PolicyError("redis needs HOST:PORT (e.g. redis:127.0.0.1:6379)");
-    std::size_t start = 0;
-    while (true) {
-        const std::size_t comma = servers.find(',', start);
-        const std::string one = servers.substr(start, comma == std::string::npos ? std::string::npos : comma - start);
-        char* host = nullptr;
-        char* scope = nullptr;
-        apr_port_t port = 0;
-        // apr takes "host:port" for a host name; only a bracketed IPv6 address has colons.
-        if (one.empty() || apr_parse_addr_port(&host, &scope, &port, one.c_str(), p) != APR_SUCCESS || !host ||
-            (one[0] != '[' && std::string(host).find(':') != std::string::npos)) {
-            throw PolicyError("'" + one + "' is not HOST:PORT");
-        }
-        if (comma == std::string::npos) break;
-        start = comma + 1;
+// "redis:HOST[:PORT]" into `conf`; PolicyError saying what is wrong.
+void parse_redis_spec(apr_pool_t* p, const std::string& spec, RevocationCacheConfig& conf) {
+    const std::size_t colon = spec.find(':');
+    const std::string kind = spec.substr(0, colon);
+    if (kind != "redis") {
+        throw PolicyError("'" + kind + "' is no cache cscguard can use: `cscguard push` writes revocations to Redis " +
+                          "only (write redis:HOST:PORT)");
     }
-}
-
-std::string loaded_providers(apr_pool_t* p) {
-    apr_array_header_t* names = ap_list_provider_names(p, AP_SOCACHE_PROVIDER_GROUP, AP_SOCACHE_PROVIDER_VERSION);
-    std::string list;
-    for (int i = 0; names && i < names->nelts; ++i) {
-        if (!list.empty()) list += ", ";
-        list += APR_ARRAY_IDX(names, i, ap_list_provider_names_t).provider_name;
+    const std::string server = colon == std::string::npos ? "" : spec.substr(colon + 1);
+    if (server.empty()) throw PolicyError("redis needs HOST:PORT (e.g. redis:127.0.0.1:6379)");
+    // A list would be a set of shards, each holding some keys: one server
+    // (behind a Sentinel or a proxy address for high availability).
+    if (server.find(',') != std::string::npos) {
+        throw PolicyError("'" + server + "' names several servers; name one (the one `cscguard push` writes to)");
     }
-    return list.empty() ? "none" : list;
+    char* host = nullptr;
+    char* scope = nullptr;
+    apr_port_t port = 0;
+    // apr takes "host:port" for a host name; only a bracketed IPv6 address has colons.
+    if (apr_parse_addr_port(&host, &scope, &port, server.c_str(), p) != APR_SUCCESS || !host || scope ||
+        (server[0] != '[' && std::string(host).find(':') != std::string::npos)) {
+        throw PolicyError("'" + server + "' is not HOST:PORT");
+    }
+    conf.host = host;
+    conf.port = port ? port : 6379;
 }
 
 RevocationCacheConfig& cache_config() {
@@ -102,62 +106,79 @@ apr_interval_time_t parse_time(const char* text, const char* default_unit, apr_i
     return t;
 }
 
-apr_status_t destroy_provider(void* data) {
-    auto* conf = static_cast<RevocationCacheConfig*>(data);
-    if (conf->initialised) conf->provider->destroy(conf->instance, nullptr);
-    conf->initialised = false;
-    return APR_SUCCESS;
-}
-
 }  // namespace
 
-// One thread per child makes every socache call; requests wait for it with
-// a deadline. Health (the marker) and the one-line-per-outage log are kept
-// here, per process.
+// One thread per child makes every Redis call; requests wait for it with a
+// deadline. The connection, and the one-line-per-outage log, are kept here,
+// per process.
 class CacheClient {
 public:
     CacheClient(const RevocationCacheConfig& conf, server_rec* s) : shared_(std::make_shared<Shared>(conf, s)) {
         thread_ = std::thread([shared = shared_] { run(*shared); });
     }
 
+    // Prefork may run this from a signal handler that interrupted ask(): if
+    // the mutex is held, the thread is left to the process's exit.
     ~CacheClient() {
-        std::unique_lock<std::mutex> lock(shared_->mutex);
-        shared_->stopping = true;
-        shared_->wake.notify_all();
-        if (shared_->done.wait_for(lock, kStopTimeout, [this] { return shared_->finished; })) {
-            lock.unlock();
-            thread_.join();
-        } else {
-            thread_.detach();  // stuck in a stalled server: the child exits without it
+        std::unique_lock<std::mutex> lock(shared_->mutex, std::try_to_lock);
+        if (lock.owns_lock()) {
+            shared_->stopping = true;
+            shared_->wake.notify_all();
+            if (shared_->done.wait_for(lock, kStopTimeout, [this] { return shared_->finished; })) {
+                lock.unlock();
+                thread_.join();
+                return;
+            }
         }
+        thread_.detach();  // in a stalled Redis (at most kSocketTimeout): the child exits without it
     }
 
-    CacheAnswer ask(const Bytes& id) {
+    CacheAnswer ask(Bytes marker, Bytes id) {
         Shared& sh = *shared_;
         const auto timeout = to_chrono(sh.conf.timeout);
+        const std::string key(id.begin(), id.end());
         std::unique_lock<std::mutex> lock(sh.mutex);
+        if (const auto recent = sh.recent.find(key);
+            recent != sh.recent.end() && Clock::now() - recent->second.asked < to_chrono(sh.conf.ttl)) {
+            return recent->second.answer;
+        }
         if (sh.busy_since && Clock::now() - *sh.busy_since > timeout) {
             return sh.unavailable("no answer within " + milliseconds(sh.conf.timeout) + ": the cache is slow or stalled");
         }
         if (sh.queue.size() >= kMaxWaiting) return sh.unavailable("too many lookups are waiting for it");
         auto job = std::make_shared<Job>();
-        job->id = id;
+        job->marker = std::move(marker);
+        job->id = std::move(id);
         sh.queue.push_back(job);
         sh.wake.notify_all();
+        const auto asked = Clock::now();
         if (!sh.done.wait_for(lock, timeout, [&job] { return job->finished; })) {
             job->abandoned = true;
             return sh.unavailable("no answer within " + milliseconds(sh.conf.timeout));
+        }
+        if (job->answer.state != CacheAnswer::State::Unavailable) {
+            if (sh.recent.size() >= kMaxRecentAnswers) sh.recent.clear();
+            sh.recent[key] = {job->answer, asked};
         }
         return job->answer;
     }
 
 private:
     struct Job {
-        Bytes id;
+        Bytes marker;  // the issuer's marker
+        Bytes id;      // the certificate's entry
         bool finished = false;
         bool abandoned = false;  // its request stopped waiting
         CacheAnswer answer;
     };
+
+    struct ContextFree {
+        void operator()(redisContext* c) const noexcept { redisFree(c); }
+    };
+    struct ReplyFree {
+        void operator()(redisReply* r) const noexcept { freeReplyObject(r); }
+    };
+    using ReplyPtr = std::unique_ptr<redisReply, ReplyFree>;
 
     struct Shared {
         Shared(const RevocationCacheConfig& c, server_rec* s) : conf(c), server(s) {}
@@ -172,9 +193,16 @@ private:
         bool stopping = false;
         bool finished = false;
         bool in_outage = false;  // said once per outage (under mutex)
+        struct Recent {
+            CacheAnswer answer;
+            Clock::time_point asked;
+        };
+        std::unordered_map<std::string, Recent> recent;  // by entry id (under mutex)
         // The lookup thread's own:
-        std::optional<Clock::time_point> marker_seen;  // the last time the marker was read
-        std::set<Bytes> reported;                      // hostile entries already logged
+        std::unique_ptr<redisContext, ContextFree> redis;
+        Clock::time_point reconnect_at{};  // no connection attempt before this
+        std::string connect_error;         // why the last attempt failed
+        std::set<std::string> reported;    // keys of hostile values already logged
 
         // Under mutex: an answer "unavailable", logged when an outage begins.
         CacheAnswer unavailable(const std::string& why) {
@@ -204,8 +232,6 @@ private:
     };
 
     static void run(Shared& sh) {
-        apr_pool_t* pool = nullptr;
-        apr_pool_create_unmanaged_ex(&pool, nullptr, nullptr);
         std::unique_lock<std::mutex> lock(sh.mutex);
         while (true) {
             sh.wake.wait(lock, [&sh] { return sh.stopping || !sh.queue.empty(); });
@@ -216,8 +242,7 @@ private:
             sh.busy_since = Clock::now();
             lock.unlock();
             std::optional<std::string> trouble;
-            CacheAnswer answer = look_up(sh, pool, job->id, trouble);
-            apr_pool_clear(pool);
+            CacheAnswer answer = look_up(sh, *job, trouble);
             lock.lock();
             sh.busy_since.reset();
             if (trouble) {
@@ -231,82 +256,103 @@ private:
         }
         sh.finished = true;
         sh.done.notify_all();
-        lock.unlock();
-        apr_pool_destroy(pool);
     }
 
-    // One socache retrieve; the value, or the status.
-    static apr_status_t retrieve(Shared& sh, apr_pool_t* pool, const Bytes& id, std::string& value) {
-        // One byte more than an entry may have, so an oversized one is seen as such.
-        unsigned char buf[kMaxCacheValueSize + 1];
-        unsigned int size = sizeof buf;
-        const apr_status_t status = sh.conf.provider->retrieve(sh.conf.instance, sh.server, id.data(),
-                                                               static_cast<unsigned int>(id.size()), buf, &size, pool);
-        if (status == APR_SUCCESS) value.assign(reinterpret_cast<const char*>(buf), size);
-        return status;
+    // A connection, or why there is none (then at most one attempt a second).
+    static bool connected(Shared& sh, std::optional<std::string>& trouble) {
+        if (sh.redis) return true;
+        if (Clock::now() < sh.reconnect_at) {
+            trouble = sh.connect_error;
+            return false;
+        }
+        sh.reconnect_at = Clock::now() + kReconnectDelay;
+        std::unique_ptr<redisContext, ContextFree> redis(
+            redisConnectWithTimeout(sh.conf.host.c_str(), sh.conf.port, kSocketTimeout));
+        if (!redis || redis->err || redisSetTimeout(redis.get(), kSocketTimeout) != REDIS_OK) {
+            sh.connect_error = std::string("cannot connect: ") + (redis && redis->errstr[0] ? redis->errstr : "out of memory");
+            trouble = sh.connect_error;
+            return false;
+        }
+        sh.redis = std::move(redis);
+        return true;
     }
 
     // Without the mutex. Sets `trouble` when the cache cannot be asked.
-    static CacheAnswer look_up(Shared& sh, apr_pool_t* pool, const Bytes& id, std::optional<std::string>& trouble) {
+    //
+    // The issuer's marker and the entry are read in one round trip: an empty
+    // answer is believed only from a cache that holds every revocation of
+    // the issuer (a flushed one, or one that evicted entries, does not). At
+    // most kMaxCacheValueSize + 1 bytes of either are read (GETRANGE), so a
+    // huge value costs nothing; a missing key reads as "".
+    static CacheAnswer look_up(Shared& sh, const Job& job, std::optional<std::string>& trouble) {
         CacheAnswer answer;
-        std::string value;
-        // apr_redis answers "not found" for a server it gave up on, and a
-        // flushed cache holds nothing: only the marker tells an empty answer
-        // from a healthy one. It is read again after any trouble.
-        if (!sh.marker_seen || Clock::now() - *sh.marker_seen > kMarkerCheckInterval) {
-            const apr_status_t status = retrieve(sh, pool, cache_marker_id(), value);
-            if (status == APR_NOTFOUND) {
-                trouble = "it is down, or holds no cscguard marker: flushed or restarted empty (run `cscguard push`)";
-                sh.marker_seen.reset();
+        if (!connected(sh, trouble)) return answer;
+        const std::string marker_key = redis_key(job.marker);
+        const std::string entry_key = redis_key(job.id);
+        ReplyPtr replies[2];
+        bool sent = redisAppendCommand(sh.redis.get(), "GETRANGE %b 0 %s", marker_key.data(), marker_key.size(),
+                                       kReadTo.c_str()) == REDIS_OK &&
+                    redisAppendCommand(sh.redis.get(), "GETRANGE %b 0 %s", entry_key.data(), entry_key.size(),
+                                       kReadTo.c_str()) == REDIS_OK;
+        for (ReplyPtr& reply : replies) {
+            void* raw = nullptr;
+            if (!sent || redisGetReply(sh.redis.get(), &raw) != REDIS_OK || !raw) {
+                const bool timed_out = sh.redis->err == REDIS_ERR_IO && (errno == EAGAIN || errno == EWOULDBLOCK);
+                trouble = timed_out ? std::string("no answer within 1 s") : std::string(sh.redis->errstr[0] ? sh.redis->errstr : "the connection broke");
+                sh.redis.reset();  // a broken or out-of-step connection is never used again
+                sh.reconnect_at = {};
                 return answer;
             }
-            if (status != APR_SUCCESS) {
-                trouble = status_text(status);
-                sh.marker_seen.reset();
-                return answer;
-            }
-            try {
-                parse_cache_marker(value);
-            } catch (const PolicyError& err) {
-                trouble = std::string("its cscguard marker is unreadable: ") + err.what();
-                sh.marker_seen.reset();
-                return answer;
-            }
-            sh.marker_seen = Clock::now();
+            reply.reset(static_cast<redisReply*>(raw));
         }
-        const apr_status_t status = retrieve(sh, pool, id, value);
-        if (status == APR_NOTFOUND) {
-            answer.state = CacheAnswer::State::NotListed;
-            return answer;
-        }
-        if (status == APR_ENOMEM || status == APR_ENOSPC) {  // larger than any entry of ours
-            report_hostile(sh, id, "it is larger than " + std::to_string(kMaxCacheValueSize) + " bytes");
-            answer.state = CacheAnswer::State::NotListed;
-            return answer;
-        }
-        if (status != APR_SUCCESS) {
-            trouble = status_text(status);
-            sh.marker_seen.reset();
+        const redisReply& marker = *replies[0];
+        if (marker.type != REDIS_REPLY_STRING) {
+            trouble = marker.type == REDIS_REPLY_ERROR ? "it refused: " + printable(marker.str, marker.len)
+                                                        : std::string("its answer is not Redis's");
             return answer;
         }
         try {
-            answer.entry = parse_cache_entry(value);
+            if (marker.len == 0) {
+                trouble = "it holds no cscguard marker for this issuer: flushed, restarted empty, entries evicted, or "
+                          "never pushed to (run `cscguard push`)";
+                return answer;
+            }
+            parse_cache_marker(std::string_view(marker.str, marker.len));
+        } catch (const PolicyError& err) {
+            trouble = std::string("its cscguard marker is unreadable: ") + err.what();
+            return answer;
+        }
+        const redisReply& entry = *replies[1];
+        answer.state = CacheAnswer::State::NotListed;
+        if (entry.type != REDIS_REPLY_STRING) {  // WRONGTYPE: a list, a set... under the key
+            report_hostile(sh, entry_key, entry.type == REDIS_REPLY_ERROR ? printable(entry.str, entry.len) : "not a string");
+            return answer;
+        }
+        if (entry.len == 0) return answer;
+        try {
+            answer.entry = parse_cache_entry(std::string_view(entry.str, entry.len));
             answer.state = CacheAnswer::State::Revoked;
         } catch (const PolicyError& err) {
-            report_hostile(sh, id, err.what());
-            answer.state = CacheAnswer::State::NotListed;
+            report_hostile(sh, entry_key, err.what());
         }
         return answer;
     }
 
+    // Redis's error text, short and printable, for the log.
+    static std::string printable(const char* text, std::size_t size) {
+        std::string out;
+        for (std::size_t i = 0; i < size && out.size() < 120; ++i) out += (text[i] >= 0x20 && text[i] < 0x7F) ? text[i] : '?';
+        return out;
+    }
+
     // A value that is no entry of ours is ignored (the CRL still decides):
     // it cannot grant, and whoever can write the cache can delete entries too.
-    static void report_hostile(Shared& sh, const Bytes& id, const std::string& why) {
-        if (sh.reported.size() >= kMaxReportedEntries || !sh.reported.insert(id).second) return;
+    static void report_hostile(Shared& sh, const std::string& key, const std::string& why) {
+        if (sh.reported.size() >= kMaxReportedEntries || !sh.reported.insert(key).second) return;
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, sh.server,
                      "CSG0303: the revocation cache %s holds a value under %s that is no cscguard entry (%s); it is "
                      "ignored and the certificate is judged by its CRL",
-                     sh.conf.spec.c_str(), redis_key(id).c_str(), why.c_str());
+                     sh.conf.spec.c_str(), key.c_str(), why.c_str());
     }
 
     std::shared_ptr<Shared> shared_;
@@ -316,32 +362,9 @@ private:
 const char* set_revocation_cache(cmd_parms* cmd, void*, const char* spec) {
     return global_directive(cmd, [&] {
         RevocationCacheConfig& conf = cache_config();
-        if (conf.provider) throw PolicyError("is already set (" + conf.spec + ")");
-        const std::string text = spec;
-        const std::size_t colon = text.find(':');
-        const std::string name = text.substr(0, colon);
-        const std::string args = colon == std::string::npos ? "" : text.substr(colon + 1);
-        const auto* provider = static_cast<const ap_socache_provider_t*>(
-            ap_lookup_provider(AP_SOCACHE_PROVIDER_GROUP, name.c_str(), AP_SOCACHE_PROVIDER_VERSION));
-        if (!provider) {
-            throw PolicyError("unknown socache provider '" + name + "' (loaded: " + loaded_providers(cmd->temp_pool) +
-                              "); load it first, e.g. `a2enmod socache_redis` or LoadModule socache_redis_module");
-        }
-        // Only Redis can be written from outside httpd by `cscguard push`:
-        // shmcb lives inside one httpd, and cscguard speaks no memcache, so
-        // either would be a cache that never holds a revocation.
-        if (name != "redis") {
-            throw PolicyError("socache provider '" + name + "' is loaded, but `cscguard push` writes revocations to " +
-                              "Redis only: use redis:HOST:PORT");
-        }
-        check_redis_servers(cmd->temp_pool, args);
-        ap_socache_instance_t* instance = nullptr;
-        if (const char* err = provider->create(&instance, args.c_str(), cmd->temp_pool, cmd->pool)) {
-            throw PolicyError(err);
-        }
-        conf.spec = text;
-        conf.provider = provider;
-        conf.instance = instance;
+        if (!conf.spec.empty()) throw PolicyError("is already set (" + conf.spec + ")");
+        parse_redis_spec(cmd->temp_pool, spec, conf);
+        conf.spec = spec;
     });
 }
 
@@ -363,50 +386,39 @@ const char* set_revocation_cache_failure(cmd_parms* cmd, void*, const char* mode
     });
 }
 
-bool init_revocation_cache(apr_pool_t* pconf, server_rec* s, const Policy& policy) {
+bool check_revocation_cache(server_rec* s, const Policy& policy) {
     Registry& reg = registry();
-    if (!reg.revocation_cache || !reg.revocation_cache->provider) return true;
+    if (!reg.revocation_cache || reg.revocation_cache->spec.empty()) return true;
     RevocationCacheConfig& conf = *reg.revocation_cache;
-    try {
-        conf.issuer_keys.clear();
-        for (const auto& issuer : policy.issuers()) {
+    conf.issuer_keys.clear();
+    for (const auto& issuer : policy.issuers()) {
+        try {
             Bytes key = issuer_key_id(issuer->certificate());
-            cache_entry_id(key, Serial::parse("01"));  // throws for a key id no entry can hold
+            cache_entry_id(key, Serial::parse(std::string(2 * kMaxSerialOctets, 'F')));  // the longest serial fits
             conf.issuer_keys.push_back(std::move(key));
+        } catch (const PolicyError& err) {
+            ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "CSG0301: CSCGuardRevocationCache %s: issuer %s: %s",
+                         conf.spec.c_str(), issuer->name().c_str(), err.what());
+            return false;
         }
-    } catch (const PolicyError& err) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, 0, s, "CSG0301: CSCGuardRevocationCache %s: %s", conf.spec.c_str(),
-                     err.what());
-        return false;
     }
-    struct ap_socache_hints hints {};
-    hints.avg_id_len = 24;
-    hints.avg_obj_size = 48;
-    hints.expiry_interval = apr_time_from_sec(30);
-    if (const apr_status_t status = conf.provider->init(conf.instance, kCacheNamespace, &hints, s, pconf)) {
-        ap_log_error(APLOG_MARK, APLOG_EMERG, status, s, "CSG0301: CSCGuardRevocationCache %s cannot start: %s",
-                     conf.spec.c_str(), status_text(status).c_str());
-        return false;
-    }
-    conf.initialised = true;
-    apr_pool_cleanup_register(pconf, &conf, destroy_provider, apr_pool_cleanup_null);
     return true;
 }
 
 void start_revocation_cache_client(apr_pool_t* pchild, server_rec* s) {
     Registry& reg = registry();
-    if (!reg.revocation_cache || !reg.revocation_cache->initialised) return;
+    if (!reg.revocation_cache || reg.revocation_cache->spec.empty()) return;
     reg.revocation_cache->client = pool_owned(pchild, new CacheClient(*reg.revocation_cache, s));
 }
 
 CacheAnswer ask_revocation_cache(request_rec* r, const Identity& identity) {
     const RevocationCacheConfig* conf = registry().revocation_cache.get();
-    if (!conf || !conf->provider || identity.issuer_name.empty()) return {};
+    if (!conf || conf->spec.empty() || identity.issuer_name.empty()) return {};
     ConnectionState& state = connection_state(r->connection);
-    const apr_time_t now = apr_time_now();
+    const auto now = Clock::now();
     const bool answered = state.revocation.state == CacheAnswer::State::NotListed ||
                           state.revocation.state == CacheAnswer::State::Revoked;
-    if (answered && state.revocation_for == &identity && now - state.revocation_asked < conf->ttl) {
+    if (answered && state.revocation_for == &identity && now - state.revocation_asked < to_chrono(conf->ttl)) {
         return state.revocation;
     }
     CacheAnswer answer;
@@ -414,7 +426,8 @@ CacheAnswer ask_revocation_cache(request_rec* r, const Identity& identity) {
         answer.state = CacheAnswer::State::Unavailable;
         answer.why = "this process has no lookup thread";
     } else {
-        answer = conf->client->ask(cache_entry_id(conf->issuer_keys[identity.issuer_index], identity.cert.serial()));
+        const Bytes& key = conf->issuer_keys[identity.issuer_index];
+        answer = conf->client->ask(cache_marker_id(key), cache_entry_id(key, identity.cert.serial()));
     }
     answer.source = conf->spec;
     answer.fail_closed = conf->fail_closed;

@@ -79,7 +79,11 @@ Bytes cache_entry_id(const Bytes& key_id, const Serial& serial) {
     return id;
 }
 
-Bytes cache_marker_id() { return Bytes{0}; }
+Bytes cache_marker_id(const Bytes& key_id) {
+    Bytes id{0};
+    id.insert(id.end(), key_id.begin(), key_id.end());
+    return id;
+}
 
 std::string redis_key(const Bytes& id) {
     return std::string(kCacheNamespace) + ":" +

@@ -1,18 +1,20 @@
 // What the fleet's revocation cache holds (CSCGuardRevocationCache), written
-// by `cscguard revoke --push` / `cscguard push` and read by the module through
-// an httpd socache provider. One definition for writer and reader.
+// by `cscguard revoke --push` / `cscguard push` and read by the module, both
+// with hiredis. One definition for writer and reader.
 //
-// A socache id is bytes; mod_socache_redis stores it under the key
-// "<namespace>:<lowercase hex of the id>", with the namespace "cscguard".
+// An id is bytes; Redis holds it under the key "cscguard:<lowercase hex of
+// the id>" (the spelling httpd's mod_socache_redis uses, so one could read
+// the same keys through it).
 //
 //   revocation entry  id = [length of the key id][issuer key id][sign][serial magnitude]
 //                     value = "revoked <CRLReason name> <YYYY-MM-DDTHH:MM:SSZ>"
-//   marker            id = [0x00]   (key "cscguard:00")
+//   marker            id = [0x00][issuer key id]   (key "cscguard:00" + hex of the key id)
 //                     value = "cscguard-revocation-cache 1 <YYYY-MM-DDTHH:MM:SSZ>"
 //
-// The marker says "this cache holds cscguard's revocations": without it a
-// cache that was flushed or restarted empty cannot be told from one where
-// nothing is revoked, and apr_redis reports a server it gave up on as a miss.
+// The marker says "this cache holds every revocation of this CA": without it
+// a cache that was flushed, restarted empty or evicted the CA's entries
+// cannot be told from one where nothing is revoked. One per CA, so that one
+// CA pushing into a flushed cache does not vouch for another's entries.
 #pragma once
 
 #include <cstddef>
@@ -29,11 +31,11 @@ namespace cscguard {
 
 using Bytes = std::vector<unsigned char>;
 
-// The socache namespace (mod_socache_redis allows at most 15 characters).
+// The keys' namespace.
 inline constexpr const char* kCacheNamespace = "cscguard";
 
-// mod_socache_redis refuses keys of 254 characters or more: "cscguard:" plus
-// two hex digits per id byte must stay below that.
+// Keys stay below 254 characters, as mod_socache_redis requires: "cscguard:"
+// plus two hex digits per id byte.
 inline constexpr std::size_t kMaxCacheIdSize = 121;
 
 // Values longer than this are no entry of ours (the module reads no more).
@@ -46,13 +48,13 @@ inline constexpr std::size_t kMaxCacheValueSize = 128;
 Bytes issuer_key_id(X509& ca);
 
 // The id of `serial` of the CA with `key_id`. Throws PolicyError when the
-// id would be longer than kMaxCacheIdSize (a key id over 64 bytes).
+// id would be longer than kMaxCacheIdSize (a long key id with a long serial).
 Bytes cache_entry_id(const Bytes& key_id, const Serial& serial);
 
-// The id of the marker.
-Bytes cache_marker_id();
+// The id of the marker of the CA with `key_id`.
+Bytes cache_marker_id(const Bytes& key_id);
 
-// The key mod_socache_redis reads for `id`: "cscguard:" + lowercase hex.
+// The Redis key of `id`: "cscguard:" + lowercase hex.
 std::string redis_key(const Bytes& id);
 
 struct CachedRevocation {

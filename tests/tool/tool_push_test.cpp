@@ -54,7 +54,7 @@ protected:
         const X509Ptr ca = certificate(dir + "/ca.crt");
         return redis_key(cache_entry_id(issuer_key_id(*ca), Serial::parse(serial)));
     }
-    std::string marker_key() { return redis_key(cache_marker_id()); }
+    std::string marker_key() { return redis_key(cache_marker_id(issuer_key_id(*certificate(dir + "/ca.crt")))); }
 
     std::time_t not_after(const std::string& serial) {
         const X509Ptr cert = certificate(dir + "/certs/" + serial + ".pem");
@@ -290,7 +290,7 @@ TEST(RedisUrl, ReadsHostAndPort) {
     EXPECT_EQ(u.port, 65535);
     ASSERT_EQ(parse_redis_url("redis://cache-1.kitty.example:6380", u), "");
     EXPECT_EQ(u.host, "cache-1.kitty.example");
-    EXPECT_NE(parse_redis_url("redis://h:1/0", u).find("mod_socache_redis reads database 0"), std::string::npos);
+    EXPECT_NE(parse_redis_url("redis://h:1/0", u).find("mod_cscguard reads database 0"), std::string::npos);
     EXPECT_NE(parse_redis_url("redis://u@h", u).find("no user or password"), std::string::npos);
     EXPECT_NE(parse_redis_url("rediss://h", u).find("TLS"), std::string::npos);
     EXPECT_EQ(u.host, "cache-1.kitty.example") << "a refused URL leaves the last good one";

@@ -20,7 +20,7 @@ TEST(CacheEntry, KeysAreTheNamespaceAndTheHexOfTheId) {
     // Spellings of one serial name one entry; a negative serial has its own.
     EXPECT_EQ(cache_entry_id(key_id, Serial::parse("0x000A1B")), cache_entry_id(key_id, Serial::parse("A1B")));
     EXPECT_EQ(redis_key(cache_entry_id(key_id, Serial::parse("-A1B"))), "cscguard:02abcd010a1b");
-    EXPECT_EQ(redis_key(cache_marker_id()), "cscguard:00");
+    EXPECT_EQ(redis_key(cache_marker_id(key_id)), "cscguard:00abcd");  // never an entry: those start with a length
 }
 
 TEST(CacheEntry, AKeyIdTooLongForARedisKeyIsRefused) {

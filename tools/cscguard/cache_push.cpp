@@ -30,7 +30,9 @@ std::optional<RedisSet> entry_of(const Bytes& issuer, const Record& r, std::time
     return RedisSet{key_of(issuer, r), format_cache_entry(entry), static_cast<long long>(until - now)};
 }
 
-RedisSet marker(std::time_t now) { return RedisSet{redis_key(cache_marker_id()), format_cache_marker(now), 0}; }
+RedisSet marker(const Bytes& issuer, std::time_t now) {
+    return RedisSet{redis_key(cache_marker_id(issuer)), format_cache_marker(now), 0};
+}
 
 // Sends what `records` are now: the entries of the revoked, no entry for the
 // valid (a suspension taken back), then the marker.
@@ -52,7 +54,7 @@ PushResult send(RedisClient& client, const Ca& ca, const PushTarget& target, con
     client.set(entries);
     result.written = entries.size();
     result.removed = client.del(cleared);
-    client.set({marker(now)});
+    client.set({marker(issuer, now)});
     return result;
 }
 
@@ -89,7 +91,7 @@ std::optional<PushTarget> push_target(const Ca& ca, const Args& args) {
 
 PushResult push_changes(const Ca& ca, const PushTarget& target, const std::vector<const Record*>& changed) {
     RedisClient client(target.url);
-    if (!client.exists(redis_key(cache_marker_id()))) {
+    if (!client.exists(redis_key(cache_marker_id(issuer_key_id(*ca.cert))))) {
         PushResult result = send(client, ca, target, every_record(ca));
         result.whole = true;
         return result;

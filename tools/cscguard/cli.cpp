@@ -74,7 +74,7 @@ const Verb kVerbs[] = {
      "  is whole: for a new, flushed or restarted Redis, or after a push that failed. The same result\n"
      "  however often it runs. Without a URL, the CA's push setting (init --push). --save stores the\n"
      "  URL (and --push-max-age) as that setting. HOST: a name, an IPv4 address or [IPv6]; port 6379\n"
-     "  by default; no TLS, password or database number (mod_socache_redis uses none).\n"},
+     "  by default; no TLS, password or database number (mod_cscguard uses none).\n"},
     {"publish", cmd_publish,
      "cscguard publish [--out DIR]\n"
      "  Writes what mod_cscguard reads, each file atomically, the CRL first: crl.pem, ca.crt,\n"

@@ -41,7 +41,7 @@ std::string parse_redis_url(std::string_view text, RedisUrl& out) {
     }
     if (text.rfind(kScheme, 0) != 0) {
         if (text.rfind("rediss://", 0) == 0) {
-            return "TLS (rediss://) is not supported: mod_socache_redis, which reads the cache, speaks plain Redis; " +
+            return "TLS (rediss://) is not supported: mod_cscguard, which reads the cache, speaks plain Redis; " +
                    std::string(kShape);
         }
         const std::size_t colon = text.find("://");
@@ -50,11 +50,11 @@ std::string parse_redis_url(std::string_view text, RedisUrl& out) {
     }
     std::string_view rest = text.substr(kScheme.size());
     if (rest.find('@') != std::string_view::npos) {
-        return "no user or password: mod_socache_redis cannot send them, so the module could not read such a cache; " +
+        return "no user or password: mod_cscguard does not send them, so the module could not read such a cache; " +
                std::string(kShape);
     }
     if (rest.find_first_of("/?#") != std::string_view::npos) {
-        return "no path, query or fragment (mod_socache_redis reads database 0); " + std::string(kShape);
+        return "no path, query or fragment (mod_cscguard reads database 0); " + std::string(kShape);
     }
     RedisUrl url;
     url.text = std::string(text);

@@ -1,6 +1,6 @@
 // Where revocations are pushed for the fleet's cache: redis://HOST[:PORT],
 // HOST a DNS name, an IPv4 address or an IPv6 address in brackets. Nothing
-// else: mod_socache_redis, which reads the cache, speaks plain Redis to
+// else: mod_cscguard, which reads the cache, speaks plain Redis to
 // database 0 without a password, so a TLS scheme, credentials or a database
 // path would name a cache the module never reads.
 #pragma once
