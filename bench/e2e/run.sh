@@ -31,20 +31,9 @@ E2E_FIXTURES=$(mkdir -p "$bin/e2e-fixtures" && cd "$bin/e2e-fixtures" && pwd)/$e
 trap e2e_stop_all EXIT
 trap 'exit 130' INT TERM
 
-# On two or more cores httpd runs on CPU 0 and the client elsewhere, so the
-# client's TLS work does not compete with the httpd CPU being measured.
-if [ "$(nproc)" -ge 2 ]; then
-  httpd_cpus=0 client=(taskset -c "1-$(( $(nproc) - 1 ))")
-else
-  httpd_cpus="" client=()
-fi
-
 pki=$E2E_FIXTURES/pki
-# loadgen PORT keepalive|newconn REQUESTS PARALLEL EXPECT
-loadgen() {
-  "${client[@]}" "$bin/e2e_loadgen" "$2" "https://127.0.0.1:$1/index.html" "$pki/client.crt" "$pki/client.key" \
-    "$pki/bench-ca.crt" "$3" "$4" "$5"
-}
+# shellcheck source=measure.sh
+. "$here/measure.sh"
 # watch PORT CHILDREN EXPECT SINCE_NS: every 0.5 s a round of 4 x CHILDREN new
 # connections, CHILDREN at a time (so every child answers), until a whole
 # round answers EXPECT. Not pinned: it runs while a reload uses every core.
@@ -53,8 +42,6 @@ watch() {
     "$pki/bench-ca.crt" $(( 4 * $2 )) "$2" "$3" "$4" 900 0.5
 }
 now_ns() { date +%s%N; }
-calc() { awk "BEGIN { printf \"$1\", ($2) }"; }  # parenthesised: a bare > in awk's printf writes to a file
-median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 module_conf="LoadModule cscguard_module $module
 CSCGuardIssuer bench $pki/bench-ca.crt
