@@ -1,5 +1,6 @@
 #include "policy/cache_entry.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -80,8 +81,8 @@ Bytes cache_entry_id(const Bytes& key_id, const Serial& serial) {
 }
 
 Bytes cache_marker_id(const Bytes& key_id) {
-    Bytes id{0};
-    id.insert(id.end(), key_id.begin(), key_id.end());
+    Bytes id(1 + key_id.size(), 0);  // [0][key id]
+    std::copy(key_id.begin(), key_id.end(), id.begin() + 1);
     return id;
 }
 
