@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
 
+#include "policy/crl.h"
 #include "policy/crl_reason.h"
 #include "policy/digest.h"
 #include "policy/error.h"
@@ -111,14 +112,6 @@ std::time_t parse_cache_marker(std::string_view value) {
     if (words[0] != kMarkerWord) throw PolicyError("the cache marker is not cscguard's");
     if (words[1] != kMarkerVersion) throw PolicyError("the cache marker has an unknown version");
     return parse_iso_utc(words[2]);
-}
-
-std::string format_iso_utc(std::time_t t) {
-    struct tm tm {};
-    gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
 }
 
 std::time_t parse_iso_utc(std::string_view text) {

@@ -71,8 +71,8 @@ std::string format_cache_marker(std::time_t pushed_at);
 // The time of the push that wrote the marker; throws PolicyError.
 std::time_t parse_cache_marker(std::string_view value);
 
-// "2026-11-23T22:40:00Z"; parse_iso_utc throws PolicyError for anything else.
-std::string format_iso_utc(std::time_t t);
+// "2026-11-23T22:40:00Z" (format_iso_utc, policy/crl.h) back to a time;
+// PolicyError for anything else.
 std::time_t parse_iso_utc(std::string_view text);
 
 }  // namespace cscguard

@@ -303,13 +303,21 @@ std::time_t asn1_to_time(const ASN1_TIME& t) {
     return timegm(&tm);
 }
 
-std::string format_utc(std::time_t t) {
+namespace {
+
+std::string strftime_utc(std::time_t t, const char* format) {
     struct tm tm {};
     gmtime_r(&t, &tm);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    std::strftime(buf, sizeof buf, format, &tm);
     return buf;
 }
+
+}  // namespace
+
+std::string format_utc(std::time_t t) { return strftime_utc(t, "%Y-%m-%d %H:%M:%S UTC"); }
+
+std::string format_iso_utc(std::time_t t) { return strftime_utc(t, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::time_t parse_duration(std::string_view text) {
     std::size_t digits = 0;

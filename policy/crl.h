@@ -88,6 +88,8 @@ std::time_t asn1_to_time(const ASN1_TIME& t);
 
 // "2026-11-22 10:00:00 UTC"
 std::string format_utc(std::time_t t);
+// "2026-11-22T10:00:00Z" (ISO 8601), for machines and the revocation cache.
+std::string format_iso_utc(std::time_t t);
 
 // Durations as admins write them: "0", "90", "90s", "15m", "12h", "7d".
 // Throws PolicyError.
