@@ -117,10 +117,12 @@ public:
         thread_ = std::thread([shared = shared_] { run(*shared); });
     }
 
-    // Prefork may run this from a signal handler that interrupted ask(): if
-    // the mutex is held, the thread is left to the process's exit.
+    // Prefork may run this from a signal handler that interrupted ask() in
+    // this thread of control, holding the mutex: waiting for it would hang
+    // the child, so after 100 ms of trying the thread is left to the exit.
     ~CacheClient() {
-        std::unique_lock<std::mutex> lock(shared_->mutex, std::try_to_lock);
+        std::unique_lock<std::mutex> lock(shared_->mutex, std::defer_lock);
+        for (int i = 0; i < 100 && !lock.try_lock(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
         if (lock.owns_lock()) {
             shared_->stopping = true;
             shared_->wake.notify_all();
