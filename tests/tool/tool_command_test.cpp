@@ -307,3 +307,36 @@ TEST_F(ToolTest, FromCsvIssuesABatchOrNothing) {
 
 }  // namespace
 }  // namespace cscguard::tool::testing
+
+namespace cscguard::tool::testing {
+namespace {
+
+// list and show are read by people: dates in ISO 8601, never the database's
+// YYMMDDHHMMSSZ (index.txt keeps that form for `openssl ca`).
+TEST_F(ToolTest, ListAndShowWriteDatesInIso8601) {
+    init();
+    ASSERT_EQ(run({"issue", "client", "eager-client", "--days", "36500"}).code, 0);  // past 2049: GeneralizedTime
+    ASSERT_EQ(run({"revoke", "eager-client", "--reason", "keyCompromise"}).code, 0);
+    const std::string index = read_text(dir + "/index.txt");
+    const std::size_t tab = index.find('\t');
+    const std::string db_expiry = index.substr(tab + 1, index.find('\t', tab + 1) - tab - 1);  // YYYYMMDDHHMMSSZ
+    ASSERT_EQ(db_expiry.size(), 15u) << index;
+    const std::string iso_day = db_expiry.substr(0, 4) + "-" + db_expiry.substr(4, 2) + "-" + db_expiry.substr(6, 2);
+    const std::string iso = iso_day + "T" + db_expiry.substr(8, 2) + ":" + db_expiry.substr(10, 2) + ":" +
+                            db_expiry.substr(12, 2) + "Z";
+
+    const Result list = run({"list"});
+    EXPECT_NE(list.out.find(" " + iso_day + " "), std::string::npos) << list.out;
+    EXPECT_EQ(list.out.find(db_expiry.substr(2, 6)), std::string::npos) << "the database form\n" << list.out;
+    const Result show = run({"show", "eager-client"});
+    EXPECT_NE(show.out.find("expires     " + iso + "\n"), std::string::npos) << show.out;
+    EXPECT_NE(show.out.find("(keyCompromise, 20"), std::string::npos) << show.out;
+    EXPECT_NE(show.out.find("Z)\n"), std::string::npos) << show.out;
+    EXPECT_EQ(show.out.find(db_expiry), std::string::npos) << show.out;
+    const Result json = run({"show", "eager-client", "--json"});
+    EXPECT_NE(json.out.find("\"expires\":\"" + iso + "\""), std::string::npos) << json.out;
+    EXPECT_EQ(read_text(dir + "/index.txt"), index) << "the database keeps its form";
+}
+
+}  // namespace
+}  // namespace cscguard::tool

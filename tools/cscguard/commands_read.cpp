@@ -22,8 +22,8 @@ std::string status_of(const Record& r, std::time_t now) {
 std::string record_json(const Record& r, std::time_t now) {
     JsonObject o;
     o.add("name", r.name()).add("serial", r.serial).add("kind", r.kind).add("status", status_of(r, now));
-    o.add("expires", format_asn1_time(r.expires)).add("groups", r.groups());
-    if (r.revoked()) o.add("revoked", format_asn1_time(r.revoked_at)).add("reason", r.reason);
+    o.add("expires", format_iso_utc(r.expires)).add("groups", r.groups());
+    if (r.revoked()) o.add("revoked", format_iso_utc(r.revoked_at)).add("reason", r.reason);
     return o.str();
 }
 
@@ -69,13 +69,13 @@ int cmd_list(Context& ctx, const Words& words) {
         return kOk;
     }
     char line[256];
-    std::snprintf(line, sizeof line, "%-8s %-34s %-6s %-13s %-20s %s\n", "STATUS", "SERIAL", "KIND", "EXPIRES", "NAME", "GROUPS");
+    std::snprintf(line, sizeof line, "%-8s %-34s %-6s %-11s %-20s %s\n", "STATUS", "SERIAL", "KIND", "EXPIRES", "NAME", "GROUPS");
     ctx.out << line;
     for (const Record* r : shown) {
         std::string groups;
         for (const auto& g : r->groups()) groups += (groups.empty() ? "" : ",") + g;
-        std::snprintf(line, sizeof line, "%-8s %-34s %-6s %-13s %-20s %s\n", status_of(*r, ctx.now).c_str(),
-                      r->serial.c_str(), r->kind.c_str(), format_asn1_time(r->expires).substr(0, 6).c_str(),
+        std::snprintf(line, sizeof line, "%-8s %-34s %-6s %-11s %-20s %s\n", status_of(*r, ctx.now).c_str(),
+                      r->serial.c_str(), r->kind.c_str(), format_iso_utc(r->expires).substr(0, 10).c_str(),
                       r->name().c_str(), groups.c_str());
         ctx.out << line;
     }
@@ -105,12 +105,12 @@ int cmd_show(Context& ctx, const Words& words) {
     }
     ctx.out << "name        " << r.name() << "\n"
             << "kind        " << r.kind << "\n"
-            << "status      " << status_of(r, ctx.now) << (r.revoked() ? " (" + r.reason + ", " + format_asn1_time(r.revoked_at) + ")" : "") << "\n"
+            << "status      " << status_of(r, ctx.now) << (r.revoked() ? " (" + r.reason + ", " + format_iso_utc(r.revoked_at) + ")" : "") << "\n"
             << "serial      " << r.serial << "  (in allowlists: " << ca.settings.name << ":" << r.serial << ")\n"
             << "subject     " << r.subject << "\n"
             << "emails      ";
     for (const auto& e : emails) ctx.out << e << " ";
-    ctx.out << "\nexpires     " << format_asn1_time(r.expires) << "\n"
+    ctx.out << "\nexpires     " << format_iso_utc(r.expires) << "\n"
             << "certificate " << ctx.dir.cert_file(r.serial) << "\n"
             << "key         " << (key_held ? ctx.dir.key_file(r.serial) : "(not held: signed from a CSR)") << "\n";
     return kOk;
@@ -177,10 +177,10 @@ int cmd_doctor(Context& ctx, const Words& words) {
     if (key_mode < 0) problems.push_back("private/ca.key is missing");
     else if (key_mode & 077) problems.push_back("private/ca.key is readable by others (chmod 600)");
     const std::time_t ca_end = asn1_to_time(*X509_get0_notAfter(ca.cert.get()));
-    if (ca_end < ctx.now + 90 * 86400L) problems.push_back("the CA certificate expires " + format_asn1_time(ca_end) + ": plan a new CA");
+    if (ca_end < ctx.now + 90 * 86400L) problems.push_back("the CA certificate expires " + format_iso_utc(ca_end) + ": plan a new CA");
     try {
         const std::time_t next = read_crl_dates(read_file(ctx.dir.path("crl.pem")), "crl.pem").next_update;
-        if (next < ctx.now) problems.push_back("the CRL is stale since " + format_asn1_time(next) + ": cscguard crl refresh");
+        if (next < ctx.now) problems.push_back("the CRL is stale since " + format_iso_utc(next) + ": cscguard crl refresh");
         else if (next < ctx.now + ca.settings.crl_days * 86400L / 3) problems.push_back("the CRL is due: cscguard crl refresh");
     } catch (const ToolError&) {
         problems.push_back("crl.pem is missing or unreadable: cscguard publish");
@@ -195,7 +195,7 @@ int cmd_doctor(Context& ctx, const Words& words) {
         if (!seen.insert(r.serial).second) problems.push_back("serial " + r.serial + " appears twice in index.txt");
         if (mode_of(ctx.dir.cert_file(r.serial)) < 0) problems.push_back("certs/" + r.serial + ".pem is missing");
         if (r.valid_at(ctx.now) && r.expires < ctx.now + 30 * 86400L) {
-            notes.push_back(r.kind + " " + r.name() + " (" + r.serial + ") expires " + format_asn1_time(r.expires) +
+            notes.push_back(r.kind + " " + r.name() + " (" + r.serial + ") expires " + format_iso_utc(r.expires) +
                             ": cscguard renew " + r.name());
         }
     }
