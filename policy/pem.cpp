@@ -101,10 +101,13 @@ PemRead read_pem(std::string_view text) {
             read.why = "has PEM headers (encrypted?)";
             return read;
         }
-        // OpenSSL's reader stops at an empty line; taking the lines after it
-        // would read a block that OpenSSL (and mod_ssl) do not.
-        if (lines.substr(0, 1) == "\n" || lines.substr(0, 2) == "\r\n" ||
-            lines.find("\n\n") != std::string_view::npos || lines.find("\n\r\n") != std::string_view::npos) {
+        // OpenSSL's reader stops at an empty line - also one right before the
+        // END line - and takes the lines before it for headers it refuses;
+        // reading the block anyway would accept one OpenSSL (and mod_ssl) do
+        // not. `framed` is the lines with the END line's leading newline.
+        const std::string_view framed = text.substr(body, end + 1 - body);
+        if (framed.substr(0, 1) == "\n" || framed.substr(0, 2) == "\r\n" ||
+            framed.find("\n\n") != std::string_view::npos || framed.find("\n\r\n") != std::string_view::npos) {
             read.damaged = number;
             read.why = "has an empty line inside its base64";
             return read;

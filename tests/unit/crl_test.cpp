@@ -205,6 +205,20 @@ TEST_F(TornCrlFile, AnEmptyLineInsideTheBase64IsRefused) {
     EXPECT_EQ(parse(first).size(), 1u);
 }
 
+// Found by fuzzing against OpenSSL's reader (CI, issue 11's landing): an
+// empty line right before the END line also ends OpenSSL's block early (it
+// takes the lines before it for headers and refuses them), so it is refused
+// here too, with LF and with CRLF line ends.
+TEST_F(TornCrlFile, AnEmptyLineBeforeTheEndLineIsRefused) {
+    const std::string first = both.substr(0, second);
+    const std::size_t end = first.rfind("-----END");
+    for (const std::string gap : {"\n", "\r\n"}) {
+        const std::string gapped = first.substr(0, end) + gap + first.substr(end);
+        EXPECT_EQ(error_of(gapped).rfind("kitty.crl: PEM block #1", 0), 0u) << error_of(gapped);
+        EXPECT_NE(error_of(gapped).find("empty line"), std::string::npos) << error_of(gapped);
+    }
+}
+
 TEST_F(TornCrlFile, TextBeforeBlocksIsFine) {
     EXPECT_EQ(parse("Certificate Revocation List (CRL):\n  Version 2\n" + both).size(), 2u);  // openssl crl -text
 }
