@@ -241,6 +241,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
         ap_state_query(AP_SQ_MAIN_STATE) == AP_SQ_MS_CREATE_PRE_CONFIG) {
         return OK;
     }
+    setup_decision_counters(s);
     Registry& reg = registry();
     if (!reg.store) return OK;
     bool published = false;
@@ -255,6 +256,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
         reg.store->adopt(publish_snapshot(reg.state_dir, reg.generation, reg.configuration, reg.store->files(),
                                           reg.store->issuer_names()));
         published = true;
+        write_reload_status(reg, s);  // the watcher keeps it up to date
     } catch (const std::exception& err) {
         reg.state_dir.clear();
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,

@@ -39,6 +39,7 @@ void register_hooks(apr_pool_t* p) {
     ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_monitor(cscguard::glue::follow_in_parent, nullptr, nullptr, APR_HOOK_MIDDLE);
     cscguard::glue::register_providers(p);
+    cscguard::glue::register_status_handler();
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "mod_cscguard/revocation_cache.h"
 
+#include "policy/decision_counters.h"
 #include "policy/identity_cache.h"
 #include "policy/policy.h"
 #include "policy/policy_store.h"
@@ -117,6 +118,9 @@ std::string last_good_path(const std::string& state_dir);
 // a snapshot too big to be read).
 Snapshot publish_snapshot(const std::string& state_dir, std::uint64_t generation, const std::string& configuration,
                           const std::vector<const CompiledFile*>& files, const std::vector<std::string>& issuer_names);
+// Writes a small file of the state directory whole (a new file renamed into
+// place), readable by the children. Throws PolicyError.
+void write_state_file(const std::string& path, const std::string& text);
 // What a glance at the snapshot's first bytes tells (ten times a second).
 struct SnapshotHead {
     std::optional<std::uint64_t> generation;
@@ -170,6 +174,17 @@ void start_follower(apr_pool_t* pchild, server_rec* s);
 
 // Registers the cscguard-* authz providers.
 void register_providers(apr_pool_t* p);
+
+// The status page (SetHandler cscguard-status), status.cpp.
+void register_status_handler();
+// Maps the decision counters every process adds to (post_config, in the
+// parent, before children are forked); kept across graceful restarts.
+void setup_decision_counters(server_rec* s);
+// Counts one decision of a Require line (no-op without the counters).
+void count_decision(const char* provider, Outcome outcome);
+// Writes the files' health (PolicyStore::health) into the state directory
+// for the status page, when it changed since this process wrote it last.
+void write_reload_status(const Registry& reg, server_rec* s);
 
 // What the module keeps per connection.
 struct ConnectionState {

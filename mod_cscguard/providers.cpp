@@ -70,12 +70,14 @@ authz_status decide(request_rec* r, const Rule& rule) {
     if (auto why = refuse_connection(is_tls, verify ? verify : "")) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "CSG0002: deny %s: %s", rule.provider(),
                       why->c_str());
+        count_decision(rule.provider(), Outcome::NoCertificate);
         return AUTHZ_DENIED;
     }
     const char* pem = ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_CERT");
     if (!policy || !pem || !*pem) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CSG0004: deny %s: %s", rule.provider(),
                       policy ? "mod_ssl gave no SSL_CLIENT_CERT" : "no policy loaded");
+        count_decision(rule.provider(), Outcome::Error);
         return AUTHZ_DENIED;
     }
     const Identity* identity = nullptr;
@@ -84,11 +86,13 @@ authz_status decide(request_rec* r, const Rule& rule) {
     } catch (const PolicyError& err) {
         ap_log_rerror(APLOG_MARK, APLOG_WARNING, 0, r, "CSG0003: deny %s: %s", rule.provider(),
                       err.what());
+        count_decision(rule.provider(), Outcome::BadCertificate);
         return AUTHZ_DENIED;
     }
     const CacheAnswer cached = ask_revocation_cache(r, *identity);
     const Verdict verdict = evaluate(rule, *identity, *policy, apr_time_sec(r->request_time), &cached);
     if (verdict.stale_crl) report_stale_crl(r, *verdict.crl, policy->crl_grace());
+    count_decision(rule.provider(), outcome_of(verdict));
     if (APLOG_R_IS_LEVEL(r, APLOG_INFO)) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "%s: %s %s", verdict.granted ? "CSG0001" : "CSG0002",
                       verdict.granted ? "grant" : "deny", describe(verdict, *identity, *policy).c_str());
@@ -104,6 +108,7 @@ authz_status check_authorization(request_rec* r, const char*, const void* parsed
         if (!parsed) return AUTHZ_DENIED;
         return decide(r, *static_cast<const Rule*>(parsed));
     } catch (const std::exception& err) {
+        if (parsed) count_decision(static_cast<const Rule*>(parsed)->provider(), Outcome::Error);
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CSG0005: internal error: %s", err.what());
         return AUTHZ_GENERAL_ERROR;
     }

@@ -157,6 +157,27 @@ Snapshot publish_snapshot(const std::string& state_dir, std::uint64_t generation
     return written;
 }
 
+void write_state_file(const std::string& path, const std::string& text) {
+    const std::string dir = parent_of(path);
+    std::string tmp = dir + "/" + kTempPrefix + "XXXXXX";  // cleaned up like a snapshot's, if left behind
+    const int fd = mkstemp(tmp.data());
+    if (fd < 0) throw PolicyError(tmp + ": cannot create: " + std::strerror(errno));
+    bool ok = fchmod(fd, 0640) == 0;
+    if (ok) share_with_children(fd);
+    for (std::size_t done = 0; ok && done < text.size();) {
+        const ssize_t n = write(fd, text.data() + done, text.size() - done);
+        if (n < 0 && errno == EINTR) continue;
+        ok = n > 0;
+        if (ok) done += static_cast<std::size_t>(n);
+    }
+    const int why = errno;
+    if (close(fd) != 0 || !ok || rename(tmp.c_str(), path.c_str()) != 0) {
+        const int reason = ok ? errno : why;
+        unlink(tmp.c_str());
+        throw PolicyError(path + ": cannot write: " + std::strerror(reason));
+    }
+}
+
 SnapshotHead peek_snapshot(const std::string& state_dir, unsigned owner) {
     SnapshotHead head;
     const std::string path = snapshot_path(state_dir);

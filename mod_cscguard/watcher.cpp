@@ -116,7 +116,9 @@ bool catch_up(Registry& reg, OnceLog& once) {
                      "are seen within CSCGuardReloadInterval (%d s)",
                      events.problem().c_str(), reg.reload_interval);
     }
-    for (;; events.wait(reg.reload_interval)) {
+    // After every round, also one that ends early (`continue`): the status
+    // page's account of the files.
+    for (;; write_reload_status(reg, s), events.wait(reg.reload_interval)) {
         if (getppid() != parent) _exit(0);
         try {
             if (!caught_up && !(caught_up = catch_up(reg, once))) continue;

@@ -41,6 +41,9 @@ public:
     std::vector<std::string> issuer_names() const;
     const Issuer* find_issuer(const std::string& name) const;
     const SerialTable* find_allowlist(const std::string& name) const;
+    const std::map<std::string, SerialTable>& allowlists() const { return allowlists_; }
+    // Every CRL in force, of every CRL file (the status page).
+    const std::vector<std::shared_ptr<const RevocationList>>& crls() const { return crls_; }
 
     // The CRL in force for `issuer` (the newest: see compare_age), or null when
     // no CRL of that issuer is configured.

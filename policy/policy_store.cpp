@@ -9,6 +9,13 @@ namespace {
 
 bool is_crl(const CompiledFile& file) { return file.kind == CompiledFile::Kind::Crl; }
 
+// merge_crls' problems, one per issuer, as one text.
+std::string join_lines(const std::vector<std::string>& lines) {
+    std::string out;
+    for (const auto& line : lines) out += (out.empty() ? "" : "; ") + line;
+    return out;
+}
+
 std::size_t entries_of(const CompiledFile& file) {
     if (!is_crl(file)) return file.allowlist.size();
     std::size_t revoked = 0;
@@ -27,6 +34,21 @@ std::string merged_digest(const CrlSet& in_force) {
 }
 
 }  // namespace
+
+void PolicyStore::Watched::trouble(std::string text) {
+    if (problem.empty()) problem_since = std::time(nullptr);
+    problem = std::move(text);
+}
+
+std::vector<FileHealth> PolicyStore::health() const {
+    std::vector<FileHealth> out;
+    for (const auto& entry : files_) {
+        out.push_back({entry.compiled.path, entry.name, is_crl(entry.compiled), entry.compiled.stamp,
+                       entry.compiled.digest, entries_of(entry.compiled), entry.loaded, entry.problem,
+                       entry.problem.empty() ? 0 : entry.problem_since});
+    }
+    return out;
+}
 
 std::string PolicyStore::label(const Watched& entry) const {
     const std::string at = entry.declared_at.empty() ? std::string() : " (" + entry.declared_at + ")";
@@ -96,10 +118,8 @@ void PolicyStore::start(Watched& entry, Attempt attempt, const Snapshot* before,
         if (!previous) throw PolicyError(label(entry) + ": " + *attempt.error);
         entry.compiled = *previous;
         entry.seen = attempt.after;  // tried again when it changes
-        if (log) {
-            log(LogLevel::Error,
-                label(entry) + ": " + *attempt.error + "; the version in force before the restart stays in force");
-        }
+        entry.trouble(label(entry) + ": " + *attempt.error + "; the version in force before the restart stays in force");
+        if (log) log(LogLevel::Error, entry.problem);
         return;
     }
     CompiledFile fresh = std::move(*attempt.fresh);
@@ -108,11 +128,15 @@ void PolicyStore::start(Watched& entry, Attempt attempt, const Snapshot* before,
         for (const auto& problem : merge.problems) {
             if (log) log(LogLevel::Error, label(entry) + ": " + path + ": " + problem);
         }
-        if (!merge.problems.empty()) fresh.digest = merged_digest(merge.in_force);
+        if (!merge.problems.empty()) {
+            fresh.digest = merged_digest(merge.in_force);
+            entry.trouble(label(entry) + ": " + path + ": " + join_lines(merge.problems));
+        }
         fresh.crls = std::move(merge.in_force);
     }
     entry.seen = fresh.stamp;
     entry.compiled = std::move(fresh);
+    entry.loaded = std::time(nullptr);
 }
 
 // One changed file, read and compiled: true when what is in force for it
@@ -121,14 +145,19 @@ void PolicyStore::start(Watched& entry, Attempt attempt, const Snapshot* before,
 bool PolicyStore::judge(Watched& entry, Attempt attempt, const LogSink& log) {
     const std::string& path = entry.compiled.path;
     if (attempt.same_bytes) {
-        // Nothing to compile, and nothing new to hand on.
-        if (attempt.after == attempt.read) entry.seen = attempt.read;
+        // Nothing to compile, and nothing new to hand on; a bad version put
+        // right again (the good bytes back) is no problem any more.
+        if (attempt.after == attempt.read) {
+            entry.seen = attempt.read;
+            entry.problem.clear();
+        }
         return false;
     }
     if (attempt.error) {
         if (attempt.after != attempt.stamp) return false;  // changed meanwhile: judge the next version
         entry.seen = attempt.stamp;
-        log(LogLevel::Error, label(entry) + ": " + *attempt.error + "; the last good version stays in force");
+        entry.trouble(label(entry) + ": " + *attempt.error + "; the last good version stays in force");
+        log(LogLevel::Error, entry.problem);
         return false;
     }
     CompiledFile fresh = std::move(*attempt.fresh);
@@ -138,11 +167,16 @@ bool PolicyStore::judge(Watched& entry, Attempt attempt, const LogSink& log) {
         // CRLs move forward issuer by issuer (merge_crls).
         CrlMerge merge = merge_crls(entry.compiled.crls, fresh.crls);
         for (const auto& problem : merge.problems) log(LogLevel::Error, label(entry) + ": " + path + ": " + problem);
+        if (merge.problems.empty()) entry.problem.clear();
+        else entry.trouble(label(entry) + ": " + path + ": " + join_lines(merge.problems));
         if (!merge.changed) return false;
         if (!merge.problems.empty()) fresh.digest = merged_digest(merge.in_force);
         fresh.crls = std::move(merge.in_force);
+    } else {
+        entry.problem.clear();
     }
     entry.compiled = std::move(fresh);
+    entry.loaded = std::time(nullptr);
     return true;
 }
 
@@ -158,13 +192,13 @@ PolicyStore::PolicyStore(std::vector<std::shared_ptr<const Issuer>> issuers, std
                                   "): the name is declared twice");
             }
         }
-        Watched entry{std::move(source.name), std::move(source.declared_at), {}, {}};
+        Watched entry{std::move(source.name), std::move(source.declared_at), {}, {}, 0, {}, 0};
         entry.compiled.kind = CompiledFile::Kind::Allowlist;
         entry.compiled.path = std::move(source.path);
         files_.push_back(std::move(entry));
     }
     for (auto& source : crls) {
-        Watched entry{"", std::move(source.declared_at), {}, {}};
+        Watched entry{"", std::move(source.declared_at), {}, {}, 0, {}, 0};
         entry.compiled.kind = CompiledFile::Kind::Crl;
         entry.compiled.path = std::move(source.path);
         files_.push_back(std::move(entry));
@@ -209,8 +243,9 @@ bool PolicyStore::refresh(const LogSink& log) {
         if (stamp == entry.seen) continue;  // unchanged files are left alone
         if (!stamp.exists) {
             entry.seen = stamp;
-            log(LogLevel::Error,
-                label(entry) + ": " + entry.compiled.path + " has disappeared; its last good content stays in force");
+            entry.trouble(label(entry) + ": " + entry.compiled.path +
+                          " has disappeared; its last good content stays in force");
+            log(LogLevel::Error, entry.problem);
             continue;
         }
         changed.push_back(&entry);

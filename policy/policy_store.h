@@ -47,6 +47,20 @@ struct CrlSource {
 };
 
 enum class LogLevel { Error, Info };
+
+// How one policy file stands, for the status page: the version in force and
+// what the last look at the file found.
+struct FileHealth {
+    std::string path;
+    std::string name;         // the allowlist's name; "" for a CRL file
+    bool crl = false;
+    FileStamp stamp;          // of the version in force
+    std::string digest;       // its SHA-256 (32 bytes)
+    std::size_t entries = 0;  // the allowlist's entries, or the revoked serials of the file's CRLs in force
+    std::time_t loaded = 0;   // when this process read the version in force; 0: it took it from a snapshot
+    std::string problem;      // why the file on disk is not (all) in force, as logged; "" when it is
+    std::time_t problem_since = 0;
+};
 using LogSink = std::function<void(LogLevel, const std::string&)>;
 
 class PolicyStore {
@@ -83,6 +97,10 @@ public:
     bool extends_issuers_of(const std::string& configuration) const;
     const std::vector<std::string>& issuer_names() const { return issuer_names_; }
 
+    // Every file's health, in the configuration's order. Like refresh(): one
+    // caller at a time (the watcher, which writes it for the children).
+    std::vector<FileHealth> health() const;
+
     // Takes every file's version from `snapshot` (opened against
     // issuer_names()) and swaps in a new policy. Nothing is parsed: a
     // snapshot is checked whole when it is opened. A file the snapshot does
@@ -95,6 +113,11 @@ private:
         std::string declared_at;  // where the configuration names it, for errors
         FileStamp seen;           // the last version looked at on disk
         CompiledFile compiled;    // the version in force
+        std::time_t loaded = 0;   // when it was read (FileHealth)
+        std::string problem;      // what the last look found wrong ("": nothing)
+        std::time_t problem_since = 0;
+
+        void trouble(std::string text);  // sets problem (and since, when it is new)
     };
 
     // What reading and compiling one file gave, before it is judged: files
