@@ -1,6 +1,8 @@
 #include "policy/status_report.h"
 
 #include <map>
+#include <type_traits>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -106,6 +108,30 @@ json health_json(const FileHealth& file) {
             {"problem_since", file.problem_since}};
 }
 
+// One field of the watcher's file.
+struct Field {
+    const json& value;
+    const std::string& origin;
+    const std::string& name;
+    // An integer of type T, never a float or one out of T's range
+    // (nlohmann's get<> converts those with undefined behaviour).
+    template <typename T>
+    T get() const {
+        if constexpr (std::is_integral_v<T>) {
+            const bool fits = value.is_number_unsigned()  ? std::in_range<T>(value.get<std::uint64_t>())
+                              : value.is_number_integer() ? std::in_range<T>(value.get<std::int64_t>())
+                                                          : false;
+            if (!fits) throw PolicyError(origin + ": field " + name + ": not an integer of its range");
+            return value.is_number_unsigned() ? static_cast<T>(value.get<std::uint64_t>())
+                                              : static_cast<T>(value.get<std::int64_t>());
+        } else {
+            return value.get<T>();
+        }
+    }
+    auto begin() const { return value.begin(); }
+    auto end() const { return value.end(); }
+};
+
 }  // namespace
 
 std::string crl_state(const RevocationList& crl, std::time_t now, std::time_t grace) {
@@ -129,9 +155,9 @@ ReloadStatus parse_reload_status(std::string_view text, const std::string& origi
     std::string field = "(the text)";
     try {
         const json doc = json::parse(text);
-        const auto get = [&field](const json& object, const char* key) -> const json& {
+        const auto get = [&field, &origin](const json& object, const char* key) {
             field = key;
-            return object.at(key);
+            return Field{object.at(key), origin, field};
         };
         if (get(doc, "format").get<int>() != kReloadStatusFormat) {
             throw PolicyError(origin + ": reload status of another format (written by another module version?)");
@@ -139,7 +165,9 @@ ReloadStatus parse_reload_status(std::string_view text, const std::string& origi
         ReloadStatus status;
         status.generation = get(doc, "generation").get<std::uint64_t>();
         status.written = get(doc, "written").get<std::time_t>();
-        for (const json& item : get(doc, "files")) {
+        const json& files = get(doc, "files").value;
+        if (!files.is_array()) throw PolicyError(origin + ": field files: not a list");
+        for (const json& item : files) {
             FileHealth file;
             file.path = get(item, "path").get<std::string>();
             const std::string kind = get(item, "kind").get<std::string>();

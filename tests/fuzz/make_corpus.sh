@@ -53,7 +53,7 @@ openssl req -x509 -new -key "$tmp/impostor.key" -subj "/O=Kitty/CN=kitty-ca" -da
 
 
 rm -rf corpus
-mkdir -p corpus/{serial,allowlist,require,duration,crl,crl_der,certificate,database,snapshot,cache_entry}
+mkdir -p corpus/{serial,allowlist,require,duration,crl,crl_der,certificate,database,snapshot,cache_entry,reload_status}
 
 # --- serial: every accepted spelling, with and without an issuer ----------
 s=corpus/serial
@@ -107,6 +107,11 @@ printf 'revoked keyCompromise 2026-11-23T22:40:00Z' >"$d/entry"
 printf 'revoked certificateHold 2000-02-29T23:59:59Z' >"$d/hold"
 printf 'cscguard-revocation-cache 1 2026-11-23T22:40:00Z' >"$d/marker"
 printf 'revoked keyCompromise 2026-02-30T00:00:00Z' >"$d/no-such-day"
+
+# --- reload_status: the watcher's account of the files (status page) ---------
+d=corpus/reload_status
+printf '%s' '{"files":[{"digest":"","entries":2,"kind":"allowlist","loaded":1700000000,"mtime_ns":1700000000123456789,"name":"partners","path":"/etc/apache2/cscguard/partners.list","problem":"","problem_since":0,"sha256":"3f0a","size":40},{"entries":1,"kind":"crl","loaded":0,"mtime_ns":0,"name":"","path":"/etc/ssl/kitty.crl","problem":"CSCGuardCRL (a.conf:3): /etc/ssl/kitty.crl: damaged; the last good version stays in force","problem_since":1700000001,"sha256":"","size":0}],"format":1,"generation":1763900000000000000,"written":1700000002}' >"$d/two-files"
+printf '%s' '{"files":[],"format":1,"generation":0,"written":0}' >"$d/empty"
 
 # --- certificate: client certificates of the fixed CAs ----------------------
 cert() {  # NAME CA SUBJECT SERIAL SAN [extra req options...]
