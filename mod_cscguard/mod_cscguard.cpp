@@ -1,6 +1,5 @@
 // mod_cscguard: per-location access rules for client-certificate holders.
 // This file only wires the module into httpd; see module.h for the pieces.
-#include "http_ssl.h"
 #include "mpm_common.h"
 #include "mod_cscguard/module.h"
 
@@ -8,8 +7,8 @@
 
 APLOG_USE_MODULE(cscguard);
 
-#if !AP_MODULE_MAGIC_AT_LEAST(20120211, 102)
-#error "mod_cscguard needs httpd 2.4.47 or newer (ap_ssl_var_lookup in http_ssl.h)"
+#if !AP_MODULE_MAGIC_AT_LEAST(20120211, 0)
+#error "mod_cscguard needs httpd 2.4 (2.4.37 or newer is supported; see ssl_vars.cpp for before 2.4.47)"
 #endif
 
 namespace {
@@ -38,6 +37,7 @@ void register_hooks(apr_pool_t* p) {
     ap_hook_post_config(cscguard::glue::post_config, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_child_init(child_init, nullptr, nullptr, APR_HOOK_MIDDLE);
     ap_hook_monitor(cscguard::glue::follow_in_parent, nullptr, nullptr, APR_HOOK_MIDDLE);
+    ap_hook_optional_fn_retrieve(cscguard::glue::retrieve_ssl_functions, nullptr, nullptr, APR_HOOK_MIDDLE);
     cscguard::glue::register_providers(p);
     cscguard::glue::register_status_handler();
 }

@@ -172,6 +172,13 @@ int follow_in_parent(apr_pool_t* pconf, server_rec* s);
 // took the newest one: a child never serves an older version than another).
 void start_follower(apr_pool_t* pchild, server_rec* s);
 
+// mod_ssl's view of the connection (ssl_vars.cpp): ap_ssl_* on httpd 2.4.47+,
+// mod_ssl's optional functions before (or with -DCSCGUARD_SSL_OPTIONAL_FN=ON).
+void retrieve_ssl_functions();  // the optional_fn_retrieve hook
+const char* ssl_interface();    // which of the two, for the start-up log
+bool connection_is_tls(conn_rec* c);
+const char* ssl_variable(request_rec* r, const char* name);  // null when mod_ssl has none
+
 // Registers the cscguard-* authz providers.
 void register_providers(apr_pool_t* p);
 

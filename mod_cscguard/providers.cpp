@@ -7,7 +7,6 @@
 
 #include "apr_strings.h"
 #include "http_request.h"
-#include "http_ssl.h"
 #include "mod_auth.h"
 #include "mod_cscguard/module.h"
 
@@ -65,15 +64,15 @@ void report_stale_crl(request_rec* r, const RevocationList& crl, std::time_t gra
 authz_status decide(request_rec* r, const Rule& rule) {
     const std::shared_ptr<const Policy> policy = registry().policy();
     conn_rec* c = r->connection;
-    const bool is_tls = ap_ssl_conn_is_ssl(c) != 0;
-    const char* verify = is_tls ? ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_VERIFY") : nullptr;
+    const bool is_tls = connection_is_tls(c);
+    const char* verify = is_tls ? ssl_variable(r, "SSL_CLIENT_VERIFY") : nullptr;
     if (auto why = refuse_connection(is_tls, verify ? verify : "")) {
         ap_log_rerror(APLOG_MARK, APLOG_INFO, 0, r, "CSG0002: deny %s: %s", rule.provider(),
                       why->c_str());
         count_decision(rule.provider(), Outcome::NoCertificate);
         return AUTHZ_DENIED;
     }
-    const char* pem = ap_ssl_var_lookup(r->pool, r->server, c, r, "SSL_CLIENT_CERT");
+    const char* pem = ssl_variable(r, "SSL_CLIENT_CERT");
     if (!policy || !pem || !*pem) {
         ap_log_rerror(APLOG_MARK, APLOG_ERR, 0, r, "CSG0004: deny %s: %s", rule.provider(),
                       policy ? "mod_ssl gave no SSL_CLIENT_CERT" : "no policy loaded");

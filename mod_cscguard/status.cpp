@@ -89,6 +89,7 @@ int status_handler(request_rec* r) {
         report.generation = reg.generation;
         report.published = published_at(reg);
         report.reload_interval = reg.reload_interval;
+        report.tls_interface = ssl_interface();
         report.reload = read_reload_status(reg, report.reload_unknown);
         report.revocation_cache = cache_description(reg.revocation_cache.get());
         report.counters = g_counters;

@@ -219,6 +219,7 @@ std::string render_html(const StatusReport& report) {
         h += "<tr><th>published</th><td>" + format_iso_utc(*report.published) + " (" +
              span(report.now - *report.published) + " ago)</td></tr>";
     }
+    h += "<tr><th>TLS variables from</th><td>" + html_escape(report.tls_interface) + "</td></tr>";
     h += "<tr><th>CSCGuardReloadInterval</th><td>" + std::to_string(report.reload_interval) + " s</td></tr>";
     h += "<tr><th>revocation cache</th><td>" +
          html_escape(report.revocation_cache.empty() ? "off" : report.revocation_cache) + "</td></tr></table>\n";
@@ -309,6 +310,7 @@ std::string render_json(const StatusReport& report) {
                        {"published", report.published ? json(format_iso_utc(*report.published)) : json(nullptr)},
                        {"age_seconds", report.published ? json(report.now - *report.published) : json(nullptr)}};
     doc["reload_interval_seconds"] = report.reload_interval;
+    doc["tls_interface"] = report.tls_interface;
     doc["revocation_cache"] = report.revocation_cache.empty() ? json(nullptr) : json(report.revocation_cache);
     doc["issuers"] = json::array();
     for (const auto& issuer : policy.issuers()) {

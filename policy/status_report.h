@@ -43,6 +43,7 @@ struct StatusReport {
     std::shared_ptr<const Policy> policy;  // what this child enforces
     std::optional<ReloadStatus> reload;    // the watcher's account of the files ...
     std::string reload_unknown;            // ... or why there is none
+    std::string tls_interface;             // how the module asks mod_ssl (ssl_vars.cpp)
     std::string revocation_cache;          // "redis:HOST:PORT (TTL 1s, timeout 100ms, failure open)"; "" when off
     const DecisionCounters* counters = nullptr;  // null: not counted (no shared memory)
 };
