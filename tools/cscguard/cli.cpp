@@ -110,6 +110,7 @@ const char* kUsageText =
     "  --batch            never prompt (cscguard never does; accepted for scripts)\n"
     "  --ca-pass SRC      the CA key's passphrase: pass:TEXT, env:VAR or file:PATH\n"
     "  --lock-timeout S   wait this long for another run's lock (default 30)\n"
+    "  --version          print the version and exit\n"
     "\n"
     "exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 locked, 6 bad secret,\n"
     "            7 CRL due, 8 doctor found problems, 9 refused input\n";
@@ -156,6 +157,10 @@ int run_cli(const std::vector<std::string>& args, std::ostream& out, std::ostrea
             else if (a == "--json") ctx.json = true;
             else if (a == "--batch") continue;  // cscguard never prompts; accepted for scripts
             else if (a == "--help" || a == "-h") help = true;
+            else if (a == "--version" && !verb) {
+                out << "cscguard " << CSCGUARD_VERSION << "\n";
+                return kOk;
+            }
             else if (!verb && a.rfind("-", 0) != 0) {
                 for (const Verb& known : kVerbs) {
                     if (a == known.name) verb = &known;
