@@ -60,6 +60,9 @@ bool wait_for_file_state(const PolicySite& site, const std::string& path, bool r
 TEST(StatusPage, CountsTheDecisionsOfEveryChild) {
     PolicySite site(kStatusSite, "prefork");
     site.server.start();
+    for (int i = 0; i < 100 && site.server.serving_children().size() < 2; ++i) {  // slow under ASan
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
     ASSERT_GE(site.server.serving_children().size(), 2u);
     // Fresh connections: prefork hands them to whichever child is free.
     for (int i = 0; i < 12; ++i) ASSERT_EQ(site.status("/valid", "eager"), 200);
