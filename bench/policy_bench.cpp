@@ -9,6 +9,7 @@
 
 #include "policy/allowlist.h"
 #include "policy/crl.h"
+#include "policy/decision_counters.h"
 #include "policy/policy.h"
 #include "policy/policy_store.h"
 #include "policy/rules.h"
@@ -173,6 +174,18 @@ void BM_EmailDecision(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_EmailDecision)->Unit(benchmark::kNanosecond);
+
+// Per decision, for the status page: one relaxed atomic increment in memory
+// every child shares. With two threads both hit the same counter, as two
+// children granting the same provider do: the worst case, a cache line
+// bouncing between the cores.
+void BM_CountDecision(benchmark::State& state) {
+    static DecisionCounters counters;
+    const std::size_t provider = provider_index(EmailRule::kProvider);
+    for (auto _ : state) counters.add(provider, Outcome::Granted);
+    if (state.thread_index() == 0) benchmark::DoNotOptimize(counters.get(provider, Outcome::Granted));
+}
+BENCHMARK(BM_CountDecision)->Threads(1)->Threads(2)->Unit(benchmark::kNanosecond);
 
 }  // namespace
 
