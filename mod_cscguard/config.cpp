@@ -256,7 +256,6 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
         reg.store->adopt(publish_snapshot(reg.state_dir, reg.generation, reg.configuration, reg.store->files(),
                                           reg.store->issuer_names()));
         published = true;
-        write_reload_status(reg, s);  // the watcher keeps it up to date
     } catch (const std::exception& err) {
         reg.state_dir.clear();
         ap_log_error(APLOG_MARK, APLOG_ERR, 0, s,
@@ -264,6 +263,7 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
                      "to the policy in force before it",
                      err.what());
     }
+    if (published) write_reload_status(reg, s);  // the watcher keeps it up to date
     if (published && ap_unixd_config.user_id == geteuid()) {
         // Snapshots are believed because only this uid may write them; the
         // children run as it too, so one compromised child (or a CGI script
@@ -274,7 +274,9 @@ int post_config(apr_pool_t* pconf, apr_pool_t*, apr_pool_t*, server_rec* s) {
                      static_cast<long>(geteuid()), reg.state_dir.c_str());
     }
     trim_heap();  // the start-up parse's memory, before children are forked
-    if (published && reg.reload_interval > 0 && reg.store->watches_files()) start_watcher(pconf, s);
+    if (published && !reg.state_dir.empty() && reg.reload_interval > 0 && reg.store->watches_files()) {
+        start_watcher(pconf, s);
+    }
     return OK;
 }
 

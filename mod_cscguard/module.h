@@ -191,7 +191,7 @@ void setup_decision_counters(server_rec* s);
 void count_decision(const char* provider, Outcome outcome);
 // Writes the files' health (PolicyStore::health) into the state directory
 // for the status page, when it changed since this process wrote it last.
-void write_reload_status(const Registry& reg, server_rec* s);
+void write_reload_status(const Registry& reg, server_rec* s) noexcept;
 
 // What the module keeps per connection.
 struct ConnectionState {

@@ -113,6 +113,8 @@ std::string last_good_path(const std::string& state_dir) { return state_dir + "/
 
 Snapshot publish_snapshot(const std::string& state_dir, std::uint64_t generation, const std::string& configuration,
                           const std::vector<const CompiledFile*>& files, const std::vector<std::string>& issuer_names) {
+    // "" would put the snapshot into / (a watcher once got there without one).
+    if (state_dir.empty()) throw PolicyError("no state directory to publish the policy snapshot in");
     const std::uint64_t size = snapshot_size(configuration, files);
     if (size > kMaxSnapshotBytes) {
         throw PolicyError("the policy takes " + std::to_string(size >> 20) + " MiB, more than the " +
@@ -167,6 +169,7 @@ void write_state_file(const std::string& path, const std::string& text) {
     for (std::size_t done = 0; ok && done < text.size();) {
         const ssize_t n = write(fd, text.data() + done, text.size() - done);
         if (n < 0 && errno == EINTR) continue;
+        if (n == 0) errno = EIO;  // write() wrote nothing and said nothing
         ok = n > 0;
         if (ok) done += static_cast<std::size_t>(n);
     }

@@ -157,18 +157,20 @@ void count_decision(const char* provider, Outcome outcome) {
     if (g_counters) g_counters->add(provider_index(provider), outcome);
 }
 
-void write_reload_status(const Registry& reg, server_rec* s) {
+void write_reload_status(const Registry& reg, server_rec* s) noexcept {
     if (reg.state_dir.empty() || !reg.store) return;
     static std::string last;  // per process: the watcher writes only what changed
-    ReloadStatus status;
-    status.generation = reg.generation;
-    status.files = reg.store->health();
-    const std::string unstamped = encode_reload_status(status);
-    if (unstamped == last) return;
-    status.written = std::time(nullptr);
-    const std::string path = reload_status_path(reg.state_dir);
+    // Never lets an error out: it runs in the watcher's loop and after the
+    // start-up snapshot, where an exception would end the watcher (restarted
+    // every second) or drop the state directory.
     try {
-        write_state_file(path, encode_reload_status(status));
+        ReloadStatus status;
+        status.generation = reg.generation;
+        status.files = reg.store->health();
+        const std::string unstamped = encode_reload_status(status);
+        if (unstamped == last) return;
+        status.written = std::time(nullptr);
+        write_state_file(reload_status_path(reg.state_dir), encode_reload_status(status));
         last = unstamped;
     } catch (const std::exception& err) {
         ap_log_error(APLOG_MARK, APLOG_WARNING, 0, s, "CSG0211: cannot write the status page's file account: %s",

@@ -16,6 +16,12 @@ using nlohmann::json;
 
 constexpr int kReloadStatusFormat = 1;
 
+// Paths, subjects and error texts (which quote a file's bytes) need not be
+// UTF-8; JSON must be. nlohmann's default is to throw, which took the watcher
+// down with every round and the page's ?json with it: such bytes are written
+// as U+FFFD instead.
+constexpr auto kReplaceInvalidUtf8 = json::error_handler_t::replace;
+
 std::string html_escape(std::string_view text) {
     std::string out;
     out.reserve(text.size());
@@ -148,7 +154,7 @@ std::string encode_reload_status(const ReloadStatus& status) {
                 {"generation", status.generation},
                 {"written", status.written},
                 {"files", files}}
-               .dump();
+        .dump(-1, ' ', false, kReplaceInvalidUtf8);
 }
 
 ReloadStatus parse_reload_status(std::string_view text, const std::string& origin) {
@@ -360,7 +366,7 @@ std::string render_json(const StatusReport& report) {
     } else {
         doc["decisions"] = nullptr;
     }
-    return doc.dump(2) + "\n";
+    return doc.dump(2, ' ', false, kReplaceInvalidUtf8) + "\n";
 }
 
 // --- ?auto --------------------------------------------------------------
@@ -432,9 +438,12 @@ std::string render_metrics(const StatusReport& report) {
     }
     if (report.reload) {
         head("cscguard_file_refused", "gauge", "1 when the file on disk is refused and its last good version serves.");
-        for (const auto& file : report.reload->files) {
-            m += "cscguard_file_refused{path=\"" + label_value(file.path) + "\"} " + (file.problem.empty() ? "0" : "1") +
-                 "\n";
+        // One series per path: two allowlists (or CRL lines) may name one
+        // file, and Prometheus drops a scrape's duplicate series.
+        std::map<std::string, bool> refused;
+        for (const auto& file : report.reload->files) refused[file.path] |= !file.problem.empty();
+        for (const auto& [path, bad] : refused) {
+            m += "cscguard_file_refused{path=\"" + label_value(path) + "\"} " + (bad ? "1" : "0") + "\n";
         }
     }
     if (report.counters) {

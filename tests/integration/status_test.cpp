@@ -2,6 +2,7 @@
 // of the policy, the files and the decisions summed over every child, in
 // HTML, ?json, ?auto and ?metrics.
 #include <cstdlib>
+#include <filesystem>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -201,6 +202,36 @@ TEST(StatusPage, OnlyWhereSetHandlerPutsItAndOnlyForGet) {
     EXPECT_EQ(fetch({site.server.https_port(), "/valid/?json", "eager"}).body.find("decisions"), std::string::npos);
     EXPECT_EQ(status_page(site, "?unknown").header("content-type"), "text/html; charset=utf-8");
     expect_clean_log(site.server);
+}
+
+// An allowlist error quotes the line's bytes. Before the fix the watcher's
+// account of the files threw on one that is not UTF-8: the watcher died and
+// was restarted every second, and the page never said the file was refused.
+TEST(StatusPage, AFileRefusedForBytesThatAreNotUtf8ShowsAsRefused) {
+    PolicySite site(kStatusSite);
+    site.server.start();
+    write_file(site.list(), "kitty:0A1C\xe9\n");
+    EXPECT_TRUE(wait_for_file_state(site, site.list(), true)) << "the refused allowlist never showed";
+    const Response html = status_page(site);
+    EXPECT_EQ(html.status, 200);
+    EXPECT_NE(html.body.find("1 policy file(s) refused"), std::string::npos) << html.body;
+    write_file(site.list(), "kitty:1D1D1C749D9C2D16 eager\n");
+    EXPECT_TRUE(wait_for_file_state(site, site.list(), false));
+    expect_clean_log(site.server, {"CSG0201"});
+}
+
+// Before the fix a path that is not UTF-8 made the start-up's account of the
+// files throw after the snapshot was published: httpd dropped its state
+// directory (CSG0206, no reloads) and still started a watcher without one.
+TEST(StatusPage, APolicyFileWhosePathIsNotUtf8LeavesReloadsWorking) {
+    PolicySite site(kStatusSite + "CSCGuardAllowlist latin {DIR}/caf\xe9.list\n");
+    write_file(site.server.dir() + "/caf\xe9.list", "kitty:0A1B\n");
+    site.server.start();
+    EXPECT_TRUE(status_json(site).at("files").contains("list")) << status_json(site).dump(2);
+    write_file(site.list(), "not a serial\n");
+    EXPECT_TRUE(wait_for_file_state(site, site.list(), true)) << "reloads stopped";
+    EXPECT_FALSE(std::filesystem::exists("/policy.snapshot")) << "a watcher without a state directory wrote into /";
+    expect_clean_log(site.server, {"CSG0201"});
 }
 
 }  // namespace

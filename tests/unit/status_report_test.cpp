@@ -6,6 +6,7 @@
 #include <set>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "policy/error.h"
 #include "tests/support/temp_dir.h"
@@ -176,6 +177,42 @@ TEST_F(Status, MetricsEscapeLabelValuesAndCountEveryProviderAndOutcome) {
     EXPECT_EQ(samples, kProviderCount * kOutcomeCount);
     const std::string automatic = render_auto(r);
     EXPECT_NE(automatic.find("Granted: 1\nDenied: 2\n"), std::string::npos) << automatic;
+}
+
+// An error quotes the file's bytes, and paths are bytes: neither need be
+// UTF-8. nlohmann threw on them - in the watcher's loop, which then died every
+// second and never said the file was refused, and in ?json (a 500).
+TEST_F(Status, BytesThatAreNotUtf8AreWrittenAndShownNotThrown) {
+    rewrite(list, "kitty:0A1C\xe9\n");
+    store->refresh(quiet);
+    ReloadStatus written{1, 1700000000, store->health()};
+    ASSERT_NE(written.files[0].problem.find('\xe9'), std::string::npos) << written.files[0].problem;
+    std::string text;
+    ASSERT_NO_THROW(text = encode_reload_status(written));
+    const ReloadStatus read = parse_reload_status(text, "/run/x");
+    EXPECT_NE(read.files[0].problem.find("0A1C\xEF\xBF\xBD"), std::string::npos) << read.files[0].problem;
+
+    StatusReport r = report();
+    r.reload->files[0].path = "/etc/caf\xe9.list";
+    r.reload->files[0].problem = written.files[0].problem;
+    std::string body;
+    ASSERT_NO_THROW(body = render_json(r));
+    const nlohmann::json doc = nlohmann::json::parse(body);
+    EXPECT_EQ(doc.at("files").at("list").at(0).at("path"), "/etc/caf\xEF\xBF\xBD.list");
+}
+
+TEST_F(Status, MetricsHaveOneSeriesPerFileEvenWhenTwoLinesNameIt) {
+    StatusReport r = report();
+    FileHealth again = r.reload->files.at(0);
+    again.name = "others";
+    again.problem = "partners.list:1: bad";
+    r.reload->files.push_back(again);
+    const std::string metrics = render_metrics(r);
+    const std::string series = "cscguard_file_refused{path=\"" + list + "\"} ";
+    const std::size_t at = metrics.find(series);
+    ASSERT_NE(at, std::string::npos) << metrics;
+    EXPECT_EQ(metrics.find(series, at + 1), std::string::npos) << metrics;
+    EXPECT_EQ(metrics.substr(at + series.size(), 2), "1\n") << "refused for one of its names";
 }
 
 TEST(CrlState, FreshInGraceStale) {
