@@ -6,6 +6,8 @@
 // Invariants: the only error is PolicyError, naming the file; what is
 // accepted writes out and reads back the same, and renders as HTML, JSON,
 // ?auto and ?metrics without throwing, with nothing of it unescaped in HTML.
+// And any bytes as a path or an error text (which quotes a file's bytes) are
+// written and read back without an exception (they need not be UTF-8).
 #include <string>
 
 #include "policy/error.h"
@@ -21,6 +23,18 @@ const std::string kOrigin = "/run/apache2/cscguard/reload-status.json";
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const std::string_view text = fuzz::as_text(data, size);
+    {
+        FileHealth file;
+        file.path = std::string(text);
+        file.problem = std::string(text);
+        ReloadStatus written;
+        written.files.push_back(file);
+        try {
+            parse_reload_status(encode_reload_status(written), kOrigin);
+        } catch (const std::exception& err) {
+            fuzz::fail(__FILE__, __LINE__, "these bytes as a path or error do not write and read back", err.what());
+        }
+    }
     ReloadStatus status;
     try {
         status = parse_reload_status(text, kOrigin);
