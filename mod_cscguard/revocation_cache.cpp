@@ -8,6 +8,8 @@
 #include <thread>
 #include <unordered_map>
 
+#include <pthread.h>
+#include <signal.h>
 #include <sys/time.h>
 
 #include <hiredis/hiredis.h>
@@ -114,7 +116,19 @@ apr_interval_time_t parse_time(const char* text, const char* default_unit, apr_i
 class CacheClient {
 public:
     CacheClient(const RevocationCacheConfig& conf, server_rec* s) : shared_(std::make_shared<Shared>(conf, s)) {
-        thread_ = std::thread([shared = shared_] { run(*shared); });
+        // The thread takes no signals: prefork's handlers (SIGTERM, SIGHUP:
+        // the child's exit) must run in the thread that serves, not in this
+        // one, which the exit would then wait for.
+        sigset_t all, before;
+        sigfillset(&all);
+        pthread_sigmask(SIG_SETMASK, &all, &before);
+        try {
+            thread_ = std::thread([shared = shared_] { run(*shared); });
+        } catch (...) {
+            pthread_sigmask(SIG_SETMASK, &before, nullptr);
+            throw;
+        }
+        pthread_sigmask(SIG_SETMASK, &before, nullptr);
     }
 
     // Prefork may run this from a signal handler that interrupted ask() in
@@ -135,13 +149,18 @@ public:
         thread_.detach();  // in a stalled Redis (at most kSocketTimeout): the child exits without it
     }
 
-    CacheAnswer ask(Bytes marker, Bytes id) {
+    // `asked` is set to when the cache gave the answer (earlier than now when
+    // this process kept it), so that a connection keeps it no longer than the
+    // TTL from then.
+    CacheAnswer ask(Bytes marker, Bytes id, Clock::time_point& asked) {
         Shared& sh = *shared_;
         const auto timeout = to_chrono(sh.conf.timeout);
         const std::string key(id.begin(), id.end());
         std::unique_lock<std::mutex> lock(sh.mutex);
+        asked = Clock::now();
         if (const auto recent = sh.recent.find(key);
-            recent != sh.recent.end() && Clock::now() - recent->second.asked < to_chrono(sh.conf.ttl)) {
+            recent != sh.recent.end() && asked - recent->second.asked < to_chrono(sh.conf.ttl)) {
+            asked = recent->second.asked;
             return recent->second.answer;
         }
         if (sh.busy_since && Clock::now() - *sh.busy_since > timeout) {
@@ -153,7 +172,6 @@ public:
         job->id = std::move(id);
         sh.queue.push_back(job);
         sh.wake.notify_all();
-        const auto asked = Clock::now();
         if (!sh.done.wait_for(lock, timeout, [&job] { return job->finished; })) {
             job->abandoned = true;
             return sh.unavailable("no answer within " + milliseconds(sh.conf.timeout));
@@ -234,6 +252,7 @@ private:
     };
 
     static void run(Shared& sh) {
+        pthread_setname_np(pthread_self(), "cscguard-cache");  // as ps -L and top -H show it
         std::unique_lock<std::mutex> lock(sh.mutex);
         while (true) {
             sh.wake.wait(lock, [&sh] { return sh.stopping || !sh.queue.empty(); });
@@ -244,14 +263,20 @@ private:
             sh.busy_since = Clock::now();
             lock.unlock();
             std::optional<std::string> trouble;
-            CacheAnswer answer = look_up(sh, *job, trouble);
+            bool marked = false;
+            CacheAnswer answer;
+            try {
+                answer = look_up(sh, *job, trouble, marked);
+            } catch (const std::exception& err) {  // out of memory: an exception here would end the child
+                trouble = std::string("cannot ask it: ") + err.what();
+            }
             lock.lock();
             sh.busy_since.reset();
             if (trouble) {
                 answer = sh.unavailable(*trouble);
-            } else {
+            } else if (marked) {
                 sh.answered();
-            }
+            }  // else a revocation read from a cache without the marker: no end of an outage
             job->answer = std::move(answer);
             job->finished = true;
             sh.done.notify_all();
@@ -279,14 +304,17 @@ private:
         return true;
     }
 
-    // Without the mutex. Sets `trouble` when the cache cannot be asked.
+    // Without the mutex. Sets `trouble` when the cache cannot be asked, and
+    // `marked` when it holds the issuer's marker.
     //
-    // The issuer's marker and the entry are read in one round trip: an empty
-    // answer is believed only from a cache that holds every revocation of
-    // the issuer (a flushed one, or one that evicted entries, does not). At
-    // most kMaxCacheValueSize + 1 bytes of either are read (GETRANGE), so a
-    // huge value costs nothing; a missing key reads as "".
-    static CacheAnswer look_up(Shared& sh, const Job& job, std::optional<std::string>& trouble) {
+    // The issuer's marker and the entry are read in one round trip. An entry
+    // is believed whatever the marker says (a cache being filled again by
+    // `cscguard push` holds entries before its marker, which comes last); an
+    // empty answer only from a cache that holds the marker, that is every
+    // revocation of the issuer (a flushed one, or one that evicted entries,
+    // does not). At most kMaxCacheValueSize + 1 bytes of either are read
+    // (GETRANGE), so a huge value costs nothing; a missing key reads as "".
+    static CacheAnswer look_up(Shared& sh, const Job& job, std::optional<std::string>& trouble, bool& marked) {
         CacheAnswer answer;
         if (!connected(sh, trouble)) return answer;
         const std::string marker_key = redis_key(job.marker);
@@ -307,35 +335,39 @@ private:
             }
             reply.reset(static_cast<redisReply*>(raw));
         }
-        const redisReply& marker = *replies[0];
-        if (marker.type != REDIS_REPLY_STRING) {
-            trouble = marker.type == REDIS_REPLY_ERROR ? "it refused: " + printable(marker.str, marker.len)
-                                                        : std::string("its answer is not Redis's");
-            return answer;
-        }
-        try {
-            if (marker.len == 0) {
-                trouble = "it holds no cscguard marker for this issuer: flushed, restarted empty, entries evicted, or "
-                          "never pushed to (run `cscguard push`)";
-                return answer;
-            }
-            parse_cache_marker(std::string_view(marker.str, marker.len));
-        } catch (const PolicyError& err) {
-            trouble = std::string("its cscguard marker is unreadable: ") + err.what();
-            return answer;
-        }
         const redisReply& entry = *replies[1];
+        if (entry.type == REDIS_REPLY_STRING && entry.len > 0) {
+            try {
+                answer.entry = parse_cache_entry(std::string_view(entry.str, entry.len));
+                answer.state = CacheAnswer::State::Revoked;
+            } catch (const PolicyError& err) {
+                report_hostile(sh, entry_key, err.what());
+            }
+        }
+        const redisReply& marker = *replies[0];
+        std::optional<std::string> unmarked;  // why "not listed" cannot be believed
+        if (marker.type != REDIS_REPLY_STRING) {
+            unmarked = marker.type == REDIS_REPLY_ERROR ? "it refused: " + printable(marker.str, marker.len)
+                                                        : std::string("its answer is not Redis's");
+        } else if (marker.len == 0) {
+            unmarked = "it holds no cscguard marker for this issuer: flushed, restarted empty, entries evicted, or "
+                       "never pushed to (run `cscguard push`)";
+        } else {
+            try {
+                parse_cache_marker(std::string_view(marker.str, marker.len));
+            } catch (const PolicyError& err) {
+                unmarked = std::string("its cscguard marker is unreadable: ") + err.what();
+            }
+        }
+        marked = !unmarked;
+        if (answer.state == CacheAnswer::State::Revoked) return answer;
+        if (unmarked) {
+            trouble = unmarked;
+            return answer;
+        }
         answer.state = CacheAnswer::State::NotListed;
         if (entry.type != REDIS_REPLY_STRING) {  // WRONGTYPE: a list, a set... under the key
             report_hostile(sh, entry_key, entry.type == REDIS_REPLY_ERROR ? printable(entry.str, entry.len) : "not a string");
-            return answer;
-        }
-        if (entry.len == 0) return answer;
-        try {
-            answer.entry = parse_cache_entry(std::string_view(entry.str, entry.len));
-            answer.state = CacheAnswer::State::Revoked;
-        } catch (const PolicyError& err) {
-            report_hostile(sh, entry_key, err.what());
         }
         return answer;
     }
@@ -424,18 +456,24 @@ CacheAnswer ask_revocation_cache(request_rec* r, const Identity& identity) {
         return state.revocation;
     }
     CacheAnswer answer;
+    Clock::time_point asked = now;
     if (!conf->client || identity.issuer_index >= conf->issuer_keys.size()) {
         answer.state = CacheAnswer::State::Unavailable;
         answer.why = "this process has no lookup thread";
     } else {
         const Bytes& key = conf->issuer_keys[identity.issuer_index];
-        answer = conf->client->ask(cache_marker_id(key), cache_entry_id(key, identity.cert.serial()));
+        try {
+            answer = conf->client->ask(cache_marker_id(key), cache_entry_id(key, identity.cert.serial()), asked);
+        } catch (const PolicyError& err) {  // a serial too long for the cache's keys: no entry can name it
+            answer.state = CacheAnswer::State::Unavailable;
+            answer.why = err.what();
+        }
     }
     answer.source = conf->spec;
     answer.fail_closed = conf->fail_closed;
     state.revocation = answer;
     state.revocation_for = &identity;
-    state.revocation_asked = now;
+    state.revocation_asked = asked;
     return answer;
 }
 

@@ -2,6 +2,9 @@
 // redis-server (CSCGuardRevocationCache), and the real `cscguard revoke
 // --push` / `cscguard push` write it.
 #include <chrono>
+#include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <sys/stat.h>
 
 #include <openssl/pem.h>
@@ -64,8 +67,8 @@ protected:
                "<Location /staff>\n  Require cscguard-allowlist staff\n</Location>\n";
     }
 
-    std::unique_ptr<Httpd> node(const std::string& extra = "") const {
-        auto server = std::make_unique<Httpd>(site(extra), "event", root + "/trusted.pem");
+    std::unique_ptr<Httpd> node(const std::string& extra = "", const std::string& mpm = "event") const {
+        auto server = std::make_unique<Httpd>(site(extra), mpm, root + "/trusted.pem");
         add_pages(server->dir() + "/docs", {"staff"});
         server->start();
         return server;
@@ -243,6 +246,74 @@ TEST_F(Fleet, HostileValuesInTheCacheAreIgnoredWithALogLineAndNeverGrant) {
     Client client;
     EXPECT_GE(until_status(client, as(eager, port, true), 403, 3), 0);
     expect_clean_log(*n, {"CSG0303"});
+}
+
+// A cache being filled again by `cscguard push` holds entries before the
+// marker, which comes last; a flushed one may be written by hand. An entry is
+// believed whatever the marker says: only "not listed" needs it. Before the
+// fix a missing marker made every answer "unavailable", and failing open let
+// the client the cache lists in.
+TEST_F(Fleet, AnEntryIsBelievedWithoutTheMarkerButNotListedIsNot) {
+    tool("push " + redis.url());
+    const auto n = node("CSCGuardRevocationCacheTTL 0\n");  // every request asks
+    const int port = n->https_port();
+    ASSERT_EQ(fetch(as(eager, port, true)).status, 200);
+    redis.cli("FLUSHALL");
+    redis.cli("SET " + key_of(eager) + " 'revoked keyCompromise 2026-01-01T00:00:00Z'");
+    EXPECT_EQ(fetch(as(eager, port, true)).status, 403) << "a listed revocation was ignored for want of the marker";
+    EXPECT_EQ(fetch(as(lazy, port, true)).status, 200) << "failing open, the CRL decides what the cache cannot say";
+    EXPECT_TRUE(n->log_shows("holds no cscguard marker for this issuer"));
+    expect_clean_log(*n, {"CSG0301", "CSG0302"});
+}
+
+// A connection keeps an answer for the TTL from when Redis gave it, also when
+// it took the answer from its process's: before the fix it counted from when
+// it took it, and a revocation could take twice the TTL to reach it.
+TEST_F(Fleet, AConnectionKeepsAnAnswerNoLongerThanTheTtlFromWhenRedisGaveIt) {
+    tool("push " + redis.url());
+    const auto n = node("CSCGuardRevocationCacheTTL 3\nStartServers 1\nServerLimit 1\nMinSpareThreads 1\n"
+                        "MaxSpareThreads 8\nMaxRequestWorkers 8\n");  // one process: one process cache
+    const int port = n->https_port();
+    const auto t0 = Clock::now();
+    ASSERT_EQ(fetch(as(eager, port, true)).status, 200);  // Redis asked: not listed
+    std::this_thread::sleep_until(t0 + std::chrono::milliseconds(1500));
+    Client kept;
+    ASSERT_EQ(kept.get(as(eager, port)).status, 200);  // from the process's answer, 1.5 s old
+    tool("revoke eager-client --reason keyCompromise --push " + redis.url());
+    std::this_thread::sleep_until(t0 + std::chrono::milliseconds(3500));
+    ASSERT_LT(seconds_since(t0), 4.4) << "too slow to tell: the connection's answer would be old either way";
+    EXPECT_EQ(kept.get(as(eager, port)).status, 403) << "the connection kept an answer older than the TTL";
+    expect_clean_log(*n);
+}
+
+// The lookup thread takes no signal: prefork ends a child from its SIGTERM or
+// SIGHUP handler, which must run in the thread that serves (the exit waits for
+// the lookup thread, and would wait for itself).
+TEST_F(Fleet, TheLookupThreadTakesNoSignals) {
+    const auto n = node("", "prefork");
+    for (int i = 0; i < 100 && n->serving_children().size() < 2; ++i) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    int threads = 0;
+    for (const pid_t child : n->serving_children()) {
+        const std::string tasks = "/proc/" + std::to_string(child) + "/task";
+        for (const auto& task : std::filesystem::directory_iterator(tasks)) {
+            std::string comm;
+            std::getline(std::ifstream(task.path() / "comm"), comm);
+            if (comm != "cscguard-cache") continue;
+            ++threads;
+            std::ifstream status(task.path() / "status");
+            unsigned long long blocked = 0;
+            for (std::string line; std::getline(status, line);) {
+                if (line.rfind("SigBlk:", 0) == 0) blocked = std::stoull(line.substr(7), nullptr, 16);
+            }
+            for (const int sig : {SIGTERM, SIGHUP, SIGUSR1, SIGINT, SIGALRM}) {
+                EXPECT_TRUE(blocked & (1ULL << (sig - 1))) << task.path() << " takes signal " << sig;
+            }
+        }
+    }
+    EXPECT_GE(threads, 2) << "no lookup thread named cscguard-cache in the children";
+    expect_clean_log(*n);
 }
 
 TEST_F(Fleet, ConfigtestRefusesAnUnknownProviderAndBadArguments) {
