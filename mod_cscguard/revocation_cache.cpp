@@ -118,7 +118,8 @@ public:
     CacheClient(const RevocationCacheConfig& conf, server_rec* s) : shared_(std::make_shared<Shared>(conf, s)) {
         // The thread takes no signals: prefork's handlers (SIGTERM, SIGHUP:
         // the child's exit) must run in the thread that serves, not in this
-        // one, which the exit would then wait for.
+        // one, which the exit would then wait for. (httpd 2.4.71 runs
+        // child_init with signals blocked; nothing promises that.)
         sigset_t all, before;
         sigfillset(&all);
         pthread_sigmask(SIG_SETMASK, &all, &before);

@@ -288,7 +288,9 @@ TEST_F(Fleet, AConnectionKeepsAnAnswerNoLongerThanTheTtlFromWhenRedisGaveIt) {
 
 // The lookup thread takes no signal: prefork ends a child from its SIGTERM or
 // SIGHUP handler, which must run in the thread that serves (the exit waits for
-// the lookup thread, and would wait for itself).
+// the lookup thread, and would wait for itself). Debian's httpd runs
+// child_init with signals blocked, so this held here before the thread
+// blocked them itself; the test keeps it so wherever the thread is started.
 TEST_F(Fleet, TheLookupThreadTakesNoSignals) {
     const auto n = node("", "prefork");
     for (int i = 0; i < 100 && n->serving_children().size() < 2; ++i) {
