@@ -26,9 +26,19 @@ if(CSCGUARD_BUILD_MODULE)
   # The module ABI of the headers built against: `apache2-api-20120211` on 2.4.
   file(STRINGS "${APXS_INCLUDEDIR}/ap_mmn.h" mmn REGEX "^#define MODULE_MAGIC_NUMBER_MAJOR [0-9]+")
   string(REGEX REPLACE ".* ([0-9]+)$" "\\1" mmn "${mmn}")
+  file(STRINGS "${APXS_INCLUDEDIR}/ap_mmn.h" mmn_minor REGEX "^#define MODULE_MAGIC_NUMBER_MINOR [0-9]+")
+  string(REGEX REPLACE ".* ([0-9]+)$" "\\1" mmn_minor "${mmn_minor}")
+  if(NOT mmn MATCHES "^[0-9]+$" OR NOT mmn_minor MATCHES "^[0-9]+$")
+    message(FATAL_ERROR "no MODULE_MAGIC_NUMBER_MAJOR/MINOR in ${APXS_INCLUDEDIR}/ap_mmn.h: cannot name httpd's module ABI")
+  endif()
   set(CPACK_DEBIAN_MODULE_PACKAGE_NAME libapache2-mod-cscguard)
   set(CPACK_DEBIAN_MODULE_PACKAGE_SECTION httpd)
+  # ap_ssl_var_lookup() came with 2.4.47 (MMN 20120211.102): a module built
+  # to call it does not load into an older httpd of the same ABI.
   set(CPACK_DEBIAN_MODULE_PACKAGE_DEPENDS "apache2-api-${mmn}")
+  if(NOT CSCGUARD_SSL_OPTIONAL_FN AND mmn_minor GREATER_EQUAL 102)
+    string(APPEND CPACK_DEBIAN_MODULE_PACKAGE_DEPENDS ", apache2-bin (>= 2.4.47)")
+  endif()
   set(CPACK_DEBIAN_MODULE_PACKAGE_RECOMMENDS "cscguard")
   # The first line is the synopsis, the others the extended description.
   string(CONCAT CPACK_DEBIAN_MODULE_DESCRIPTION
@@ -36,11 +46,12 @@ if(CSCGUARD_BUILD_MODULE)
       "mod_cscguard decides per location which client-certificate holders get in:\n"
       "serial allowlists, e-mail and subject rules, CRLs reloaded live, and a\n"
       "fleet-wide revocation cache in Redis. Enable it with `a2enmod cscguard`.")
-  # conffiles (an admin's edits survive upgrades), and the module disabled
-  # before it is removed, as dh_apache2 does: a removed module must never be
-  # left enabled, or apachectl configtest fails on the dangling LoadModule.
+  # conffiles (an admin's edits survive upgrades), the module disabled
+  # before it is removed, as dh_apache2 does (a removed module must never be
+  # left enabled, or apachectl configtest fails on the dangling LoadModule),
+  # and apache2 restarted after an upgrade when the module is enabled.
   set(CPACK_DEBIAN_MODULE_PACKAGE_CONTROL_EXTRA
-      "${CMAKE_CURRENT_BINARY_DIR}/debian/conffiles;${CMAKE_CURRENT_SOURCE_DIR}/cmake/debian/prerm;${CMAKE_CURRENT_SOURCE_DIR}/cmake/debian/postrm")
+      "${CMAKE_CURRENT_BINARY_DIR}/debian/conffiles;${CMAKE_CURRENT_SOURCE_DIR}/cmake/debian/postinst;${CMAKE_CURRENT_SOURCE_DIR}/cmake/debian/prerm;${CMAKE_CURRENT_SOURCE_DIR}/cmake/debian/postrm")
   set(CPACK_DEBIAN_MODULE_PACKAGE_CONTROL_STRICT_PERMISSION ON)
   file(WRITE "${CMAKE_CURRENT_BINARY_DIR}/debian/conffiles"
        "${CSCGUARD_MODULE_CONF_DIR}/cscguard.load\n${CSCGUARD_MODULE_CONF_DIR}/cscguard.conf\n")

@@ -38,10 +38,12 @@ chmod 755 "$site"
 policy_dir=/etc/chromium/policies/managed
 policy=$policy_dir/cscguard-browser-test-$$.json
 pid=""
+watchdog=""
 cleanup() {
   local status=$?
   set +e
   rm -f "$policy"
+  [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
     wait "$pid" 2>/dev/null
@@ -50,11 +52,20 @@ cleanup() {
     echo "---- httpd error log" >&2
     tail -n 30 "$site/error.log" >&2
   fi
+  if [ "$status" -ne 0 ] && [ -s "$site/chromium.log" ]; then
+    echo "---- chromium's output" >&2
+    tail -n 30 "$site/chromium.log" >&2
+  fi
   rm -rf "$site"
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'exit 129' HUP
+# ctest kills with SIGKILL at its TIMEOUT (600 s), when no trap runs and the
+# policy would stay in /etc/chromium: end before that, cleaning up.
+(sleep 540 && kill -TERM $$) >/dev/null 2>&1 &
+watchdog=$!
 
 # --- 1. the PKI, with the project's own tool --------------------------------
 ca() { "$tool" --dir "$site/ca" "$@"; }
@@ -144,6 +155,7 @@ for _ in $(seq 100); do
   kill -0 "$pid" 2>/dev/null || fail "httpd did not start"
   sleep 0.1
 done
+(exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null || fail "httpd does not listen on $port after 10 s"
 base=https://127.0.0.1:$port
 echo "httpd on $base (pid $pid)"
 
@@ -169,31 +181,33 @@ make_home leaver "$site/ca/p12/leaver.p12" leaver
 chrome() {  # HOME-NAME -- chromium arguments...
   local home=$site/home-$1
   shift
-  local profile
+  local profile rc=0
   profile=$(mktemp -d "$site/profile.XXXXXX")
-  HOME=$home timeout 60 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
+  HOME=$home timeout -k 10 60 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
     --disable-background-networking --disable-component-update --disable-sync --disable-dev-shm-usage \
-    --user-data-dir="$profile" "$@" 2>>"$site/chromium.log"
+    --user-data-dir="$profile" "$@" 2>>"$site/chromium.log" || rc=$?
   rm -rf "$profile"
+  [ "$rc" -eq 0 ] || fail "chromium ended with status $rc (124: it took over 60 s)"
 }
 
-# The page CLIENT's Chromium gets at PATH: its DOM on stdout; a screenshot in
-# OUT_DIR/SHOT.png.
+# The page CLIENT's Chromium gets at PATH?shot=SHOT (a query of its own, so
+# that the access log tells this visit from the others): its DOM on stdout; a
+# screenshot in OUT_DIR/SHOT.png.
 visit() {  # CLIENT PATH SHOT
-  chrome "$1" --window-size=1024,768 --screenshot="$out/$3.png" "$base$2" >/dev/null
+  chrome "$1" --window-size=1024,768 --screenshot="$out/$3.png" "$base$2?shot=$3" >/dev/null
   [ -s "$out/$3.png" ] || fail "no screenshot of $2 for $1"
-  chrome "$1" --dump-dom "$base$2"
+  chrome "$1" --dump-dom "$base$2?shot=$3"
 }
 
-# The status httpd answered the last request for PATH with.
-last_status() { grep -F "\"GET $1 " "$site/access.log" | tail -n 1 | awk '{print $NF}'; }
+# The status httpd answered the last request for PATH?shot=SHOT with.
+last_status() { grep -F "\"GET $1?shot=$2 " "$site/access.log" | tail -n 1 | awk '{print $NF}'; }
 
 expect() {  # CLIENT PATH SHOT WANT-STATUS WANT-TEXT
   local dom
   dom=$(visit "$1" "$2" "$3")
   printf '%s' "$dom" | grep -qF "$5" || fail "$1 at $2: the page does not say '$5':
 $(printf '%s' "$dom" | head -c 2000)"
-  [ "$(last_status "$2")" = "$4" ] || fail "$1 at $2: httpd answered $(last_status "$2"), not $4"
+  [ "$(last_status "$2" "$3")" = "$4" ] || fail "$1 at $2: httpd answered '$(last_status "$2" "$3")', not $4"
   echo "ok: $1 $2 -> $4 ($out/$3.png)"
 }
 
@@ -201,6 +215,9 @@ $(printf '%s' "$dom" | head -c 2000)"
 expect eager-compat /pictures/ allowed-compat 200 "Welcome, kitty-ca:"
 expect eager-modern /pictures/ allowed-modern 200 "Welcome, kitty-ca:"
 expect lazy /pictures/ denied 403 "No access with this certificate"
+# Denied for its certificate, not for sending none (which gets the same page).
+grep -q "CSG0002: deny kitty-ca:[0-9A-F]* (CN=lazy)" "$site/error.log" ||
+  fail "the error log does not say lazy's certificate was denied"
 expect leaver /pictures/ leaver-before 200 "Welcome, kitty-ca:"
 
 # --- 4. revoked, without a restart -------------------------------------------

@@ -6,16 +6,18 @@
 #     build's own configuration, i.e. from apxs);
 #   - after `a2enmod cscguard`, `apachectl configtest` passes with the module
 #     loaded, `cscguard --version` and `man -w cscguard` work;
+#   - installing it again over itself (an upgrade) while it is enabled and
+#     its conf edited keeps both, and asks apache2 to restart (postinst);
 #   - removing the module's package while it is enabled disables it (prerm)
-#     and keeps its conffiles; purging leaves no file; configtest passes after
-#     each.
+#     and keeps its conffiles; purging leaves no file and no a2enmod state
+#     (postrm); configtest passes after each.
 # Everything it changes is undone on every exit. It never starts httpd: a
 # policy-rc.d forbids service actions while it runs (as in a chroot), so the
 # maintainer scripts' reload of apache2 does nothing.
 #
 #   tests/package/package_test.sh BUILD_DIR
 set -euo pipefail
-[ $# -eq 1 ] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+[ $# -eq 1 ] || { sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 build=$(cd "$1" && pwd)
 export DEBIAN_FRONTEND=noninteractive
 
@@ -32,10 +34,17 @@ tmp=$(mktemp -d /tmp/cscguard-package.XXXXXX)
 # Modules a2enmod enables along with cscguard (ssl, socache_shmcb) are
 # disabled again unless they were enabled before.
 enabled_before=" $(cd /etc/apache2/mods-enabled && ls *.load 2>/dev/null | tr '\n' ' ') "
+# a2enmod/a2dismod's memory of what the admin or a package enabled or
+# disabled: put back as it was (a2dismod below would mark ssl "disabled by
+# the admin", and a later package could not enable it).
+module_state=/var/lib/apache2/module
+[ -d "$module_state" ] && cp -a "$module_state" "$tmp/module-state"
 own_policy_rc=no
+watchdog=""
 cleanup() {
   local status=$?
   set +e
+  [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
   [ -e /etc/apache2/mods-enabled/cscguard.load ] && a2dismod -q -f cscguard >/dev/null
   for pkg in libapache2-mod-cscguard cscguard; do
     dpkg-query -W "$pkg" >/dev/null 2>&1 && dpkg --purge "$pkg" >/dev/null 2>&1
@@ -44,12 +53,20 @@ cleanup() {
     [ -e "$load" ] || [ -L "$load" ] || continue
     case $enabled_before in *" $(basename "$load") "*) ;; *) a2dismod -q -f "$(basename "$load" .load)" >/dev/null ;; esac
   done
+  if [ -d "$tmp/module-state" ]; then
+    rm -rf "$module_state" && cp -a "$tmp/module-state" "$module_state"
+  fi
   [ "$own_policy_rc" = yes ] && rm -f /usr/sbin/policy-rc.d
   rm -rf "$tmp"
   exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+trap 'exit 129' HUP
+# ctest kills with SIGKILL at its TIMEOUT (300 s), when no trap runs and the
+# packages and policy-rc.d would stay: end before that, cleaning up.
+(sleep 240 && kill -TERM $$) >/dev/null 2>&1 &
+watchdog=$!
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\n# package_test.sh: no service actions while it runs\nexit 101\n' >/usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
@@ -78,11 +95,14 @@ contains "$tool_deb" /usr/share/man/man1/cscguard.1.gz
 contains "$tool_deb" /usr/share/doc/cscguard/README.md
 dpkg-deb --field "$module_deb" Depends | grep -q 'apache2-api-20120211' || fail "the module does not depend on httpd's module ABI"
 dpkg-deb --field "$module_deb" Depends | grep -q 'libhiredis' || fail "the module's library dependencies are missing"
+dpkg-deb --field "$module_deb" Depends | grep -qF 'apache2-bin (>= 2.4.47)' ||
+  fail "the module (built for ap_ssl_var_lookup) does not depend on httpd 2.4.47 or later"
 dpkg-deb --ctrl-tarfile "$module_deb" | tar -xO ./conffiles | grep -qx "$sysconf/mods-available/cscguard.conf" ||
   fail "cscguard.conf is not a conffile"
 
 echo "== apt-get install"
-apt-get install -y -q --no-install-recommends "$module_deb" "$tool_deb" </dev/null >"$tmp/apt.log" 2>&1 ||
+apt-get -o DPkg::Lock::Timeout=120 install -y -q --no-install-recommends "$module_deb" "$tool_deb" </dev/null \
+  >"$tmp/apt.log" 2>&1 ||
   { cat "$tmp/apt.log" >&2; fail "apt-get install failed"; }
 installed libapache2-mod-cscguard || fail "libapache2-mod-cscguard is not installed"
 installed cscguard || fail "cscguard is not installed"
@@ -102,9 +122,20 @@ echo "== the tool"
 cscguard --version | grep -qx "cscguard [0-9][0-9.]*" || fail "cscguard --version"
 cscguard --help | grep -q "^verbs:" || fail "cscguard --help"
 [ "$(man -w cscguard)" = /usr/share/man/man1/cscguard.1.gz ] || fail "man -w cscguard: $(man -w cscguard 2>&1)"
-warnings=$(man --warnings -l /usr/share/man/man1/cscguard.1.gz 2>&1 >/dev/null)
+warnings=$(LC_ALL=C.UTF-8 man --warnings -l /usr/share/man/man1/cscguard.1.gz 2>&1 >/dev/null)
 [ -z "$warnings" ] || fail "the man page renders with warnings: $warnings"
 cscguard --dir "$tmp/ca" init --name package-ca >/dev/null || fail "cscguard init"
+
+echo "== the same package again over itself (an upgrade), the module enabled and its conf edited"
+echo "# edited by package_test.sh" >>"$sysconf/mods-available/cscguard.conf"
+dpkg -i "$module_deb" >"$tmp/upgrade.log" 2>&1 </dev/null || { cat "$tmp/upgrade.log" >&2; fail "the upgrade failed"; }
+[ -L /etc/apache2/mods-enabled/cscguard.load ] || fail "the upgrade disabled the module"
+grep -q "edited by package_test.sh" "$sysconf/mods-available/cscguard.conf" || fail "the upgrade replaced the admin's cscguard.conf"
+if [ "$own_policy_rc" = yes ]; then  # our policy-rc.d says no, and invoke-rc.d says so
+  grep -q "policy-rc.d denied execution of restart" "$tmp/upgrade.log" ||
+    { cat "$tmp/upgrade.log" >&2; fail "the upgrade did not restart apache2 (postinst)"; }
+fi
+apachectl configtest >"$tmp/configtest.log" 2>&1 || { cat "$tmp/configtest.log" >&2; fail "configtest fails after the upgrade"; }
 
 echo "== dpkg --remove, the module still enabled"
 dpkg --remove libapache2-mod-cscguard >"$tmp/remove.log" 2>&1 || { cat "$tmp/remove.log" >&2; fail "remove failed"; }
@@ -120,5 +151,7 @@ for f in "$libexec/mod_cscguard.so" "$sysconf/mods-available/cscguard.load" "$sy
          /usr/bin/cscguard /usr/share/man/man1/cscguard.1.gz; do
   [ ! -e "$f" ] || fail "$f is left after purge"
 done
+left=$(find "$module_state" -name 'cscguard*' 2>/dev/null)
+[ -z "$left" ] || fail "purge left a2enmod's state of the module: $left"
 apachectl configtest >"$tmp/configtest.log" 2>&1 || { cat "$tmp/configtest.log" >&2; fail "configtest fails after purge"; }
 echo "package_test: OK"
