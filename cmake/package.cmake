@@ -27,7 +27,7 @@ if(CSCGUARD_BUILD_MODULE)
   file(STRINGS "${APXS_INCLUDEDIR}/ap_mmn.h" mmn REGEX "^#define MODULE_MAGIC_NUMBER_MAJOR [0-9]+")
   string(REGEX REPLACE ".* ([0-9]+)$" "\\1" mmn "${mmn}")
   file(STRINGS "${APXS_INCLUDEDIR}/ap_mmn.h" mmn_minor REGEX "^#define MODULE_MAGIC_NUMBER_MINOR [0-9]+")
-  string(REGEX REPLACE ".* ([0-9]+)$" "\\1" mmn_minor "${mmn_minor}")
+  string(REGEX REPLACE "^#define MODULE_MAGIC_NUMBER_MINOR ([0-9]+).*" "\\1" mmn_minor "${mmn_minor}")  # a comment follows
   if(NOT mmn MATCHES "^[0-9]+$" OR NOT mmn_minor MATCHES "^[0-9]+$")
     message(FATAL_ERROR "no MODULE_MAGIC_NUMBER_MAJOR/MINOR in ${APXS_INCLUDEDIR}/ap_mmn.h: cannot name httpd's module ABI")
   endif()
