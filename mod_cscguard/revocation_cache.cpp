@@ -164,7 +164,7 @@ public:
             asked = recent->second.asked;
             return recent->second.answer;
         }
-        if (sh.busy_since && Clock::now() - *sh.busy_since > timeout) {
+        if (sh.busy_since && asked - *sh.busy_since > timeout) {
             return sh.unavailable("no answer within " + milliseconds(sh.conf.timeout) + ": the cache is slow or stalled");
         }
         if (sh.queue.size() >= kMaxWaiting) return sh.unavailable("too many lookups are waiting for it");

@@ -38,12 +38,12 @@ chmod 755 "$site"
 policy_dir=/etc/chromium/policies/managed
 policy=$policy_dir/cscguard-browser-test-$$.json
 pid=""
-watchdog=""
+. "$(dirname "$0")/../support/exit_traps.sh"
 cleanup() {
   local status=$?
   set +e
   rm -f "$policy"
-  [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
+  stop_watchdog
   if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
     kill -TERM "$pid"
     wait "$pid" 2>/dev/null
@@ -60,12 +60,7 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
-trap 'exit 129' HUP
-# ctest kills with SIGKILL at its TIMEOUT (600 s), when no trap runs and the
-# policy would stay in /etc/chromium: end before that, cleaning up.
-(sleep 540 && kill -TERM $$) >/dev/null 2>&1 &
-watchdog=$!
+exit_traps 500  # ctest's TIMEOUT is 600 s, less a chromium run (70 s at most)
 
 # --- 1. the PKI, with the project's own tool --------------------------------
 ca() { "$tool" --dir "$site/ca" "$@"; }

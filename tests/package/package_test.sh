@@ -40,11 +40,11 @@ enabled_before=" $(cd /etc/apache2/mods-enabled && ls *.load 2>/dev/null | tr '\
 module_state=/var/lib/apache2/module
 [ -d "$module_state" ] && cp -a "$module_state" "$tmp/module-state"
 own_policy_rc=no
-watchdog=""
+. "$(dirname "$0")/../support/exit_traps.sh"
 cleanup() {
   local status=$?
   set +e
-  [ -n "$watchdog" ] && kill "$watchdog" 2>/dev/null
+  stop_watchdog
   [ -e /etc/apache2/mods-enabled/cscguard.load ] && a2dismod -q -f cscguard >/dev/null
   for pkg in libapache2-mod-cscguard cscguard; do
     dpkg-query -W "$pkg" >/dev/null 2>&1 && dpkg --purge "$pkg" >/dev/null 2>&1
@@ -61,12 +61,7 @@ cleanup() {
   exit "$status"
 }
 trap cleanup EXIT
-trap 'exit 130' INT TERM
-trap 'exit 129' HUP
-# ctest kills with SIGKILL at its TIMEOUT (300 s), when no trap runs and the
-# packages and policy-rc.d would stay: end before that, cleaning up.
-(sleep 240 && kill -TERM $$) >/dev/null 2>&1 &
-watchdog=$!
+exit_traps 240  # ctest's TIMEOUT is 300 s, less an apt or dpkg run
 if [ ! -e /usr/sbin/policy-rc.d ]; then
   printf '#!/bin/sh\n# package_test.sh: no service actions while it runs\nexit 101\n' >/usr/sbin/policy-rc.d
   chmod 755 /usr/sbin/policy-rc.d
@@ -133,8 +128,9 @@ dpkg -i "$module_deb" >"$tmp/upgrade.log" 2>&1 </dev/null || { cat "$tmp/upgrade
 grep -q "edited by package_test.sh" "$sysconf/mods-available/cscguard.conf" || fail "the upgrade replaced the admin's cscguard.conf"
 # The policy-rc.d in place (ours, or a container's) refuses service actions,
 # and invoke-rc.d says so when postinst asks it to restart apache2.
-if /usr/sbin/policy-rc.d apache2 restart >/dev/null 2>&1; then denies=no; else denies=$([ $? -eq 101 ] && echo yes || echo no); fi
-if [ "$denies" = yes ]; then
+policy_rc=0
+/usr/sbin/policy-rc.d apache2 restart >/dev/null 2>&1 || policy_rc=$?
+if [ "$policy_rc" -eq 101 ]; then
   grep -q "policy-rc.d denied execution of restart" "$tmp/upgrade.log" ||
     { cat "$tmp/upgrade.log" >&2; fail "the upgrade did not restart apache2 (postinst)"; }
 fi
